@@ -241,6 +241,7 @@ class Newsletter:
     articles: list[Article]
     series: dict[str, Series]
     topics: dict[str, Topic]  # by slug
+    url_of: dict[str, str] = field(default_factory=dict)  # "articles/x.md" -> "issues/3/x/"
 
     @property
     def published_issues(self) -> list[Issue]:
@@ -253,3 +254,39 @@ class Newsletter:
 
     def issue(self, number: int) -> Issue | None:
         return next((issue for issue in self.issues if issue.number == number), None)
+
+
+LINK_PREFIXES = ("{filename}", "{static}", "{attach}")
+
+
+def resolve_link(target: str, source_dir: str, url_of: dict[str, str]) -> str | None:
+    """Resolve Pelican's `{filename}` / `{static}` link forms to a site path ("issues/3/x/").
+
+    `source_dir` is the directory of the file holding the link, relative to the content
+    directory; `url_of` maps content paths ("articles/x.md") to URLs. Returns None for a
+    target that is not one of our forms, or a {filename} target that does not exist.
+    """
+    prefix = next((p for p in LINK_PREFIXES if target.startswith(p)), None)
+    if prefix is None:
+        return None
+    path, _, fragment = target[len(prefix) :].partition("#")
+    path = _join(source_dir, path)
+    if prefix == "{filename}":
+        url = url_of.get(path)
+        if url is None:
+            return None
+    else:
+        url = path
+    return url + ("#" + fragment if fragment else "")
+
+
+def _join(source_dir: str, path: str) -> str:
+    """Content-relative path: "/x" is from the content root, "x" from the linking file."""
+    parts = [] if path.startswith("/") else [p for p in source_dir.split("/") if p]
+    for piece in path.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)

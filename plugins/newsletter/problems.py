@@ -1,0 +1,29 @@
+"""Problems found in content or settings, reported as `path:line: message`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        kind = "warning: " if self.warning else ""
+        return f"{self.path}:{self.line}: {kind}{self.message}"
+
+
+class ContentError(Exception):
+    """The content (or the settings) cannot be built; every problem is listed."""
+
+    exitcode = 1
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"{count} problem{plural} in the content; nothing written")
