@@ -13,8 +13,7 @@ PLUGIN_PATHS = ["plugins"]
 PLUGINS = ["newsletter"]
 
 # The newsletter plugin alone reads issues/, articles/ and series/; Pelican reads only pages/.
-ARTICLE_PATHS = ["issues"]
-ARTICLE_EXCLUDES = ["issues", "articles", "series"]
+ARTICLE_PATHS: list[str] = []
 PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["images"]
 READERS = {"html": None}

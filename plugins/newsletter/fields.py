@@ -1,0 +1,105 @@
+"""Typed access to one file's front matter; every mistake becomes a Problem, none stops reading.
+
+Each getter returns None when the field is missing or wrong, after noting why, so one run
+reports every problem in every file (Pelican's "to not short circuit").
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+
+from .problems import Problem
+from .reader import RawFile
+
+
+class Fields:
+    def __init__(self, raw: RawFile, known: tuple[str, ...], problems: list[Problem]):
+        self.raw = raw
+        self.problems = problems
+        self._warn_unknown(known)
+
+    def problem(self, key: str | None, message: str, warning: bool = False) -> None:
+        source = self.raw.source
+        self.problems.append(Problem(source.path, source.line(key), message, warning))
+
+    def _missing(self, key: str, required: bool, hint: str) -> None:
+        if required:
+            self.problem(None, f"field '{key}' is required: add `{key}: {hint}`")
+
+    def text(self, key: str, required: bool = False, hint: str = "...") -> str | None:
+        value = self.raw.meta.get(key)
+        if value is None:
+            return self._missing(key, required, hint)
+        if isinstance(value, bool | list | dict):
+            return self.problem(key, f"field '{key}' must be text, like `{key}: {hint}`")
+        text = str(value).strip()
+        if not text:
+            return self._missing(key, required, hint)
+        return text
+
+    def positive_int(self, key: str, required: bool = False) -> int | None:
+        value = self.raw.meta.get(key)
+        if value is None:
+            return self._missing(key, required, "<number>")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return self.problem(
+                key, f"field '{key}' must be a whole number from 1 up, not {value!r}"
+            )
+        return value
+
+    def date(self, key: str, required: bool = False) -> datetime.date | None:
+        value = self.raw.meta.get(key)
+        if value is None:
+            return self._missing(key, required, "YYYY-MM-DD")
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value).strip())
+        except ValueError:
+            return self.problem(key, f"field '{key}' must be a date as YYYY-MM-DD, not {value!r}")
+
+    def moment(self, key: str) -> datetime.date | datetime.datetime | None:
+        """A date, or a date and time ("2025-03-20 17:45")."""
+        value = self.raw.meta.get(key)
+        if value is None or isinstance(value, datetime.date):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) == len("YYYY-MM-DD"):
+                return datetime.date.fromisoformat(text)
+            return datetime.datetime.fromisoformat(text)
+        except ValueError:
+            message = f"field '{key}' must be YYYY-MM-DD or 'YYYY-MM-DD HH:MM', not {value!r}"
+            return self.problem(key, message)
+
+    def text_list(self, key: str) -> list[str] | None:
+        value = self.raw.meta.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(
+            isinstance(item, str | int) and str(item).strip() for item in value
+        ):
+            return self.problem(key, f"field '{key}' must be a list of text, like `{key}: [a, b]`")
+        return [str(item).strip() for item in value]
+
+    def choice(self, key: str, options: tuple[str, ...]) -> str:
+        value = self.raw.meta.get(key, options[0])
+        if value not in options:
+            allowed = " or ".join(options)
+            self.problem(key, f"field '{key}' must be {allowed}, not {value!r}")
+            return options[0]
+        return value
+
+    def _warn_unknown(self, known: tuple[str, ...]) -> None:
+        for key in self.raw.meta:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            known_list = ", ".join(known)
+            self.problem(
+                str(key), f"unknown field '{key}'{hint}; known fields: {known_list}", warning=True
+            )

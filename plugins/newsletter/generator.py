@@ -1,0 +1,109 @@
+"""The Pelican generator: builds the model in generate_context, writes pages in generate_output."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pelican.generators import Generator
+
+from . import feeds
+from .loader import load_newsletter
+from .model import Newsletter
+from .problems import ContentError, Problem
+from .settings import check_settings
+
+logger = logging.getLogger(__name__)
+
+
+class NewsletterGenerator(Generator):
+    """Issues, articles, series and topics: the model, the web archive and the editions."""
+
+    newsletter: Newsletter
+    warnings: list[Problem]
+
+    def generate_context(self) -> None:
+        root = project_root(self.settings)
+        problems = check_settings(self.settings)
+        try:
+            self.newsletter, warnings = load_newsletter(
+                Path(self.path),
+                root,
+                self.settings["MARKDOWN"],
+                siteurl=self.settings["SITEURL"],
+                include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
+            )
+        except ContentError as error:
+            raise _reported(problems + error.problems) from None
+        if any(not p.warning for p in problems):
+            raise _reported(problems + warnings)
+        self.warnings = problems + warnings
+        for problem in self.warnings:
+            logger.warning("%s", problem)
+        self.context["newsletter"] = self.newsletter
+        self.context["build_warnings"] = self.warnings
+
+    def generate_output(self, writer) -> None:
+        newsletter = self.newsletter
+        self._page(writer, "index.html", "index.html", latest=newsletter.latest)
+        for issue in newsletter.issues:
+            self._page(writer, f"{issue.url}index.html", "issue.html", issue=issue)
+            for article in issue.articles:
+                self._page(writer, f"{article.url}index.html", "article.html", article=article)
+        self._page(writer, "series/index.html", "series_index.html")
+        for series in newsletter.series.values():
+            self._page(writer, f"{series.url}index.html", "series.html", series=series)
+        self._page(writer, "topics/index.html", "topics.html", letters=topic_letters(newsletter))
+        for topic in newsletter.topics.values():
+            self._page(writer, f"{topic.url}index.html", "topic.html", topic=topic)
+        feeds.write_feeds(newsletter, self.settings, Path(self.output_path))
+        self._write_editions()
+
+    def _page(self, writer, name: str, template: str, **values) -> None:
+        writer.write_file(
+            name,
+            self.get_template(template.removesuffix(".html")),
+            self.context,
+            relative_urls=self.settings["RELATIVE_URLS"],
+            url=name.removesuffix("index.html"),
+            **values,
+        )
+
+    def _write_editions(self) -> None:
+        try:
+            from .edition import write_editions
+        except ImportError:  # the email edition module is optional while it is developed
+            return
+        problems = write_editions(
+            self.newsletter,
+            self.settings,
+            Path(self.output_path),
+            project_root(self.settings),
+            include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
+        )
+        for problem in problems:
+            logger.warning("%s", problem)
+        self.context["build_warnings"] += [p for p in problems if p.warning]
+        if any(not p.warning for p in problems):
+            raise _reported(problems)
+
+
+def _reported(problems: list[Problem]) -> ContentError:
+    """Log every problem (Pelican's own CLI prints only the exception's summary)."""
+    error = ContentError(problems)
+    for problem in error.problems:
+        (logger.warning if problem.warning else logger.error)("%s", problem)
+    return error
+
+
+def project_root(settings: dict) -> Path:
+    """The directory holding the settings file: content paths in messages are relative to it."""
+    return Path(settings.get("NEWSLETTER_ROOT") or Path(settings["PATH"]).parent).resolve()
+
+
+def topic_letters(newsletter: Newsletter) -> list[tuple[str, list]]:
+    """The topical index: topics A–Z under their initial letter."""
+    letters: dict[str, list] = {}
+    for topic in sorted(newsletter.topics.values(), key=lambda t: t.name.lower()):
+        letters.setdefault(topic.letter, []).append(topic)
+    return sorted(letters.items())

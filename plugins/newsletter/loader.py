@@ -1,0 +1,377 @@
+"""Content files -> the checked model. Every violation of the content contract is collected,
+then reported together as a ContentError: a build never starts from half-valid content.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+from markdown import Markdown
+
+from .fields import Fields
+from .model import (
+    DEFAULT_SECTION,
+    Article,
+    Event,
+    Issue,
+    Newsletter,
+    Series,
+    Topic,
+    resolve_link,
+    slugify,
+)
+from .problems import ContentError, Problem
+from .reader import KINDS, RawFile, read_kind
+
+ISSUE_FIELDS = ("number", "date", "subject", "preheader", "articles", "status")
+ARTICLE_FIELDS = (
+    "title",
+    "issue",
+    "author",
+    "authors",
+    "section",
+    "topics",
+    "summary",
+    "series",
+    "part",
+    "slug",
+    "event_date",
+    "location",
+    "register",
+)
+SERIES_FIELDS = ("title", "subtitle", "parts")
+# Pelican's link forms inside rendered HTML: href="{filename}../articles/x.md"
+INTERNAL_LINK = re.compile(r"""(?P<attr>(?:href|src)=)(?P<q>["'])(?P<target>\{\w+\}[^"']*)(?P=q)""")
+
+
+def load_newsletter(
+    content_dir: Path,
+    root: Path,
+    markdown_settings: dict,
+    siteurl: str = "",
+    include_drafts: bool = False,
+) -> tuple[Newsletter, list[Problem]]:
+    """Read and check every content file. Raises ContentError listing every error; returns
+    the model and the warnings otherwise."""
+    problems: list[Problem] = []
+    raw: dict[str, list[RawFile]] = {}
+    for kind in KINDS:
+        raw[kind], read_problems = read_kind(content_dir, kind, root)
+        problems += read_problems
+    series = {s.slug: s for s in (_series(f, problems) for f in raw["series"]) if s}
+    issues = [i for i in (_issue(f, problems) for f in raw["issues"]) if i]
+    articles = [a for a in (_article(f, problems) for f in raw["articles"]) if a]
+    newsletter = Newsletter(sorted(issues, key=lambda i: i.number), articles, series, {})
+    _link(newsletter, problems)
+    if not include_drafts:
+        _drop_drafts(newsletter)
+    _attach_parts_and_topics(newsletter)
+    md = Markdown(**_markdown_options(markdown_settings))
+    links = Links(newsletter.url_of, content_dir, siteurl, problems)
+    _render_bodies(newsletter, raw, md, links)
+    if any(not p.warning for p in problems):
+        raise ContentError(problems)
+    return newsletter, problems
+
+
+# --- one file each -------------------------------------------------------------------------
+
+
+def _series(raw: RawFile, problems: list[Problem]) -> Series | None:
+    fields = Fields(raw, SERIES_FIELDS, problems)
+    title = fields.text("title", required=True, hint="the series name")
+    subtitle = fields.text("subtitle")
+    planned = fields.text_list("parts") or []
+    if title is None:
+        return None
+    return Series(raw.stem, title, subtitle, planned, raw.body, "", raw.source)
+
+
+def _issue(raw: RawFile, problems: list[Problem]) -> Issue | None:
+    fields = Fields(raw, ISSUE_FIELDS, problems)
+    number = fields.positive_int("number", required=True)
+    date = fields.date("date", required=True)
+    subject = fields.text("subject")
+    preheader = fields.text("preheader")
+    slugs = fields.text_list("articles")
+    status = fields.choice("status", ("published", "draft"))
+    if number is None or date is None:
+        return None
+    return Issue(number, date, subject, preheader, status, slugs, raw.body, "", raw.source)
+
+
+def _article(raw: RawFile, problems: list[Problem]) -> Article | None:
+    fields = Fields(raw, ARTICLE_FIELDS, problems)
+    title = fields.text("title", required=True, hint="the headline")
+    issue = fields.positive_int("issue", required=True)
+    authors = _authors(fields)
+    section = fields.text("section") or DEFAULT_SECTION
+    topics = fields.text_list("topics") or []
+    summary = fields.text("summary")
+    series, part = _series_place(fields)
+    slug = fields.text("slug") or raw.stem
+    event = _event(fields)
+    if title is None or issue is None:
+        return None
+    return Article(
+        slug,
+        title,
+        issue,
+        authors,
+        section,
+        topics,
+        summary,
+        series,
+        part,
+        event,
+        raw.body,
+        "",
+        raw.source,
+    )
+
+
+def _authors(fields: Fields) -> list[str]:
+    if "author" in fields.raw.meta and "authors" in fields.raw.meta:
+        fields.problem("authors", "give 'author' or 'authors', not both")
+    one = fields.text("author")
+    return [one] if one else fields.text_list("authors") or []
+
+
+def _series_place(fields: Fields) -> tuple[str | None, int | None]:
+    series = fields.text("series")
+    part = fields.positive_int("part", required=series is not None)
+    if part is not None and series is None:
+        fields.problem("part", "field 'part' needs 'series': add `series: <series file name>`")
+    return series, part
+
+
+def _event(fields: Fields) -> Event | None:
+    when = fields.moment("event_date")
+    location = fields.text("location")
+    register = fields.text("register")
+    if when is None and location is None and register is None:
+        return None
+    return Event(when, location, register)
+
+
+# --- the whole model -----------------------------------------------------------------------
+
+
+def _link(newsletter: Newsletter, problems: list[Problem]) -> None:
+    """Cross-file rules: unique numbers and parts, known issues and series, one issue each."""
+    by_number = _unique_issues(newsletter.issues, problems)
+    placed: dict[int, list[Article]] = {number: [] for number in by_number}
+    for article in newsletter.articles:
+        _join_series(newsletter, article, problems)
+        issue = by_number.get(article.issue_number)
+        if issue is None:
+            n = article.issue_number
+            _report(
+                problems,
+                article,
+                "issue",
+                f"issue {n} does not exist: fix 'issue' or "
+                f"add a file to content/issues/ with `number: {n}`",
+            )
+            continue
+        article.issue = issue
+        placed[issue.number].append(article)
+    for issue in newsletter.issues:
+        if by_number.get(issue.number) is issue:
+            issue.articles = _order(issue, placed[issue.number], newsletter.articles, problems)
+    _unique_slugs(newsletter.issues, problems)
+
+
+def _unique_issues(issues: list[Issue], problems: list[Problem]) -> dict[int, Issue]:
+    by_number: dict[int, Issue] = {}
+    for issue in issues:
+        first = by_number.setdefault(issue.number, issue)
+        if first is not issue:
+            problems.append(
+                Problem(
+                    issue.source.path,
+                    issue.source.line("number"),
+                    f"issue number {issue.number} is already used by {first.source.path}: "
+                    "give each issue its own number",
+                )
+            )
+    return by_number
+
+
+def _join_series(newsletter: Newsletter, article: Article, problems: list[Problem]) -> None:
+    if article.series_slug is None:
+        return
+    series = newsletter.series.get(article.series_slug)
+    if series is None:
+        known = ", ".join(sorted(newsletter.series)) or "none yet"
+        _report(
+            problems,
+            article,
+            "series",
+            f"series '{article.series_slug}' does not exist in content/series/ (known: {known})",
+        )
+        return
+    article.series = series
+    if article.part is None:
+        return
+    other = series.articles.setdefault(article.part, article)
+    if other is not article:
+        _report(
+            problems,
+            article,
+            "part",
+            f"part {article.part} of series '{series.slug}' "
+            f"is already {other.source.path}: give each part its own number",
+        )
+
+
+def _order(
+    issue: Issue, articles: list[Article], everything: list[Article], problems: list[Problem]
+) -> list[Article]:
+    """The issue's reading order: its `articles` list, else file-name order of its articles."""
+    if issue.article_slugs is None:
+        return articles
+    by_slug = {article.slug: article for article in articles}
+    ordered: list[Article] = []
+    for slug in issue.article_slugs:
+        if slug in by_slug and by_slug[slug] not in ordered:
+            ordered.append(by_slug[slug])
+            continue
+        reason = "twice" if slug in by_slug else _not_here(slug, issue, everything)
+        problems.append(
+            Problem(
+                issue.source.path,
+                issue.source.line("articles"),
+                f"'articles' lists '{slug}' {reason}",
+            )
+        )
+    # Articles the list forgets still appear, after the listed ones: nothing is silently lost.
+    return ordered + [article for article in articles if article not in ordered]
+
+
+def _not_here(slug: str, issue: Issue, everything: list[Article]) -> str:
+    owner = next((a for a in everything if a.slug == slug), None)
+    if owner is None:
+        return "but no article has that slug"
+    return (
+        f"but that article has `issue: {owner.issue_number}`: list it under "
+        f"issue {owner.issue_number} only, or change its 'issue'"
+    )
+
+
+def _unique_slugs(issues: list[Issue], problems: list[Problem]) -> None:
+    seen: dict[str, Article] = {}
+    for issue in issues:
+        for article in issue.articles:
+            first = seen.setdefault(article.slug, article)
+            if first is not article:
+                _report(
+                    problems,
+                    article,
+                    "slug",
+                    f"slug '{article.slug}' is already used by "
+                    f"{first.source.path}: rename the file or set another 'slug'",
+                )
+
+
+def _report(problems: list[Problem], article: Article, key: str, message: str) -> None:
+    problems.append(Problem(article.source.path, article.source.line(key), message))
+
+
+def _drop_drafts(newsletter: Newsletter) -> None:
+    drafts = {issue.number for issue in newsletter.issues if issue.is_draft}
+    newsletter.issues = [i for i in newsletter.issues if i.number not in drafts]
+    newsletter.articles = [a for a in newsletter.articles if a.issue_number not in drafts]
+    for series in newsletter.series.values():
+        series.articles = {n: a for n, a in series.articles.items() if a.issue_number not in drafts}
+
+
+def _attach_parts_and_topics(newsletter: Newsletter) -> None:
+    """Topics gather articles in archive order; issues know their published neighbours."""
+    published = newsletter.published_issues
+    for previous, following in itertools.pairwise(published):
+        previous.next, following.previous = following, previous
+    for issue in newsletter.issues:
+        for article in issue.articles:
+            for name in article.topic_names:
+                topic = newsletter.topics.setdefault(slugify(name), Topic(name, slugify(name)))
+                if article not in topic.articles:
+                    topic.articles.append(article)
+                    article.topics.append(topic)
+    newsletter.articles = [a for issue in newsletter.issues for a in issue.articles]
+    newsletter.url_of = {_content_path(a.source.path): a.url for a in newsletter.articles}
+    newsletter.url_of.update({_content_path(i.source.path): i.url for i in newsletter.issues})
+    newsletter.url_of.update(
+        {_content_path(s.source.path): s.url for s in newsletter.series.values()}
+    )
+
+
+def _content_path(path: str) -> str:
+    """ "content/articles/x.md" -> "articles/x.md": links are written relative to content/."""
+    return path.split("/", 1)[1] if path.startswith("content/") else path
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def _markdown_options(settings: dict) -> dict:
+    """Pelican's MARKDOWN setting, as its own Markdown reader applies it."""
+    configs = dict(settings.get("extension_configs", {}))
+    named = list(settings.get("extensions", []))
+    extensions = named + [e for e in configs if e not in named]
+    return {
+        "extensions": extensions,
+        "extension_configs": configs,
+        "output_format": settings.get("output_format", "html5"),
+    }
+
+
+def _render_bodies(
+    newsletter: Newsletter, raw: dict[str, list[RawFile]], md: Markdown, links: Links
+) -> None:
+    raw_of = {f.source.path: f for files in raw.values() for f in files}
+    items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
+    for item in items:
+        source = raw_of[item.source.path]
+        html = links.resolve(md.reset().convert(source.body), source)
+        if isinstance(item, Issue):
+            item.welcome_html = html
+        elif isinstance(item, Article):
+            item.body_html = html
+        else:
+            item.description_html = html
+
+
+class Links:
+    """`{filename}x.md` and `{static}/images/y.png` in rendered bodies -> site URLs; a target
+    that does not exist is an error naming the body line that holds it."""
+
+    def __init__(self, url_of: dict[str, str], content_dir: Path, siteurl: str, problems: list):
+        self.url_of, self.content_dir, self.problems = url_of, content_dir, problems
+        self.siteurl = siteurl.rstrip("/")
+
+    def resolve(self, html: str, raw: RawFile) -> str:
+        source_dir = _content_path(str(Path(raw.source.path).parent))
+
+        def replace(match: re.Match) -> str:
+            target = match.group("target")
+            url = resolve_link(target, source_dir, self.url_of)
+            if url is None or (not target.startswith("{filename}") and not self._exists(url)):
+                self._problem(raw, target)
+                return match.group(0)
+            return f"{match.group('attr')}{match.group('q')}{self.siteurl}/{url}{match.group('q')}"
+
+        return INTERNAL_LINK.sub(replace, html)
+
+    def _exists(self, url: str) -> bool:
+        return (self.content_dir / url.partition("#")[0]).is_file()
+
+    def _problem(self, raw: RawFile, target: str) -> None:
+        line = raw.body_line + raw.body[: max(raw.body.find(target), 0)].count("\n")
+        self.problems.append(
+            Problem(
+                raw.source.path, line, f"link to '{target}': no such file in content/; fix the path"
+            )
+        )

@@ -1,0 +1,45 @@
+"""The NEWSLETTER settings dict, checked in one place before anything is read."""
+
+from __future__ import annotations
+
+from .problems import Problem
+
+SETTINGS_FILE = "pelicanconf.py"
+REQUIRED = {
+    "name": "the newsletter's name",
+    "public_url": "the https:// address of the web archive",
+    "from": "the From address, like 'Name <news@example.org>'",
+    "reply_to": "the address replies go to",
+    "list_id": "a domain you own naming the list, like 'news.example.org'",
+    "copyright": "the copyright line",
+    "service_url": "the https:// address of the subscription service (publish.py serve)",
+    "requests_address": "the address that takes SUBSCRIBE / UNSUBSCRIBE replies",
+}
+PUBLISHER = ("name", "address", "contact")
+
+
+def check_settings(settings: dict) -> list[Problem]:
+    """Every missing or malformed NEWSLETTER key, as problems against the settings file."""
+    newsletter = settings.get("NEWSLETTER")
+    if not isinstance(newsletter, dict):
+        return [_problem("NEWSLETTER is missing: add the NEWSLETTER = {...} dict")]
+    problems = [
+        _problem(f"NEWSLETTER['{key}'] is missing: set it to {what}")
+        for key, what in REQUIRED.items()
+        if not str(newsletter.get(key) or "").strip()
+    ]
+    publisher = newsletter.get("publisher") or {}
+    problems += [
+        _problem(f"NEWSLETTER['publisher']['{key}'] is missing: the email footer needs it")
+        for key in PUBLISHER
+        if not str(publisher.get(key) or "").strip()
+    ]
+    for key in ("public_url", "service_url"):
+        value = str(newsletter.get(key) or "")
+        if value and not value.startswith(("https://", "http://")):
+            problems.append(_problem(f"NEWSLETTER['{key}'] must start with https://"))
+    return problems
+
+
+def _problem(message: str) -> Problem:
+    return Problem(SETTINGS_FILE, 1, f"newsletter: {message}")

@@ -1,0 +1,190 @@
+"""Every violation of the content contract: reported as `path:line: message` naming the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from masthead.build import ContentError
+
+
+def problems_of(tree, changes: dict) -> list[str]:
+    with pytest.raises(ContentError) as caught:
+        tree(changes)
+    return [str(problem) for problem in caught.value.problems if not problem.warning]
+
+
+def only_problem(tree, changes: dict) -> str:
+    problems = problems_of(tree, changes)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+ARTICLE = """
+    ---
+    title: Extra
+    issue: 2
+    ---
+    Text.
+    """
+
+
+def test_missing_title(tree):
+    message = only_problem(tree, {"articles/x.md": "---\nissue: 2\n---\nText\n"})
+    assert message.startswith("content/articles/x.md:1: field 'title' is required")
+
+
+def test_missing_issue(tree):
+    message = only_problem(tree, {"articles/x.md": "---\ntitle: X\n---\nText\n"})
+    assert message.startswith("content/articles/x.md:1: field 'issue' is required")
+
+
+def test_issue_not_a_number(tree):
+    message = only_problem(tree, {"articles/x.md": "---\ntitle: X\nissue: two\n---\n"})
+    assert message.startswith("content/articles/x.md:3: field 'issue' must be a whole number")
+
+
+def test_unknown_issue(tree):
+    message = only_problem(tree, {"articles/x.md": "---\ntitle: X\nissue: 9\n---\n"})
+    assert message.startswith("content/articles/x.md:3: issue 9 does not exist")
+
+
+def test_issue_missing_number_and_bad_date_in_one_run(tree):
+    problems = problems_of(tree, {"issues/003.md": "---\ndate: 2025-13-01\n---\n"})
+    assert "content/issues/003.md:1: field 'number' is required: add `number: <number>`" in problems
+    assert any(
+        p.startswith("content/issues/003.md:2: field 'date' must be a date") for p in problems
+    )
+
+
+def test_duplicate_issue_number(tree):
+    message = only_problem(tree, {"issues/003.md": "---\nnumber: 2\ndate: 2025-01-21\n---\n"})
+    assert message.startswith("content/issues/003.md:2: issue number 2 is already used by")
+    assert "content/issues/002.md" in message
+
+
+def test_bad_status(tree):
+    changes = {"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: maybe\n---\n"}
+    message = only_problem(tree, changes)
+    assert message.startswith("content/issues/003.md:4: field 'status' must be published or draft")
+
+
+def test_unknown_series(tree):
+    changes = {"articles/x.md": "---\ntitle: X\nissue: 2\nseries: nope\npart: 1\n---\n"}
+    message = only_problem(tree, changes)
+    assert message.startswith("content/articles/x.md:4: series 'nope' does not exist")
+
+
+def test_duplicate_series_part(tree):
+    changes = {"articles/x.md": "---\ntitle: X\nissue: 2\nseries: listen\npart: 2\n---\n"}
+    message = only_problem(tree, changes)
+    assert message.startswith("content/articles/x.md:5: part 2 of series 'listen' is already")
+
+
+def test_series_without_part(tree):
+    message = only_problem(
+        tree, {"articles/x.md": "---\ntitle: X\nissue: 2\nseries: listen\n---\n"}
+    )
+    assert message.startswith("content/articles/x.md:1: field 'part' is required")
+
+
+def test_part_without_series(tree):
+    message = only_problem(tree, {"articles/x.md": "---\ntitle: X\nissue: 2\npart: 3\n---\n"})
+    assert message.startswith("content/articles/x.md:4: field 'part' needs 'series'")
+
+
+def test_article_listed_by_two_issues(tree):
+    changes = {
+        "issues/001.md": "---\nnumber: 1\ndate: 2025-01-07\narticles: [one]\n---\n",
+        "issues/002.md": "---\nnumber: 2\ndate: 2025-01-14\narticles: [two, one]\n---\n",
+    }
+    message = only_problem(tree, changes)
+    assert message.startswith("content/issues/002.md:4: 'articles' lists 'one'")
+    assert "issue 1" in message
+
+
+def test_issue_lists_unknown_article(tree):
+    changes = {"issues/002.md": "---\nnumber: 2\ndate: 2025-01-14\narticles: [ghost]\n---\n"}
+    message = only_problem(tree, changes)
+    assert message.startswith("content/issues/002.md:4: 'articles' lists 'ghost'")
+
+
+def test_bad_yaml(tree):
+    message = only_problem(tree, {"series/bad.md": "---\ntitle: [unclosed\nparts: 1\n---\n"})
+    assert message.startswith("content/series/bad.md:")
+    assert "bad YAML in front matter" in message
+
+
+def test_no_front_matter(tree):
+    message = only_problem(tree, {"articles/x.md": "Just text.\n"})
+    assert message == (
+        "content/articles/x.md:1: no front matter: start the file with a line of three dashes"
+    )
+
+
+def test_topics_must_be_a_list(tree):
+    message = only_problem(tree, {"articles/x.md": "---\ntitle: X\nissue: 2\ntopics: 7\n---\n"})
+    assert message.startswith("content/articles/x.md:4: field 'topics' must be a list")
+
+
+def test_event_date_must_be_a_date(tree):
+    message = only_problem(
+        tree, {"articles/x.md": "---\ntitle: X\nissue: 2\nevent_date: soon\n---\n"}
+    )
+    assert message.startswith("content/articles/x.md:4: field 'event_date' must be YYYY-MM-DD")
+
+
+def test_broken_internal_link_names_the_body_line(tree):
+    changes = {
+        "articles/x.md": "---\ntitle: X\nissue: 2\n---\nFirst.\n\nSee [it]({filename}gone.md).\n"
+    }
+    message = only_problem(tree, changes)
+    assert message.startswith("content/articles/x.md:7: link to '{filename}gone.md'")
+
+
+def test_missing_static_file(tree):
+    changes = {
+        "articles/x.md": "---\ntitle: X\nissue: 2\n---\n![A chart]({static}/images/no.png)\n"
+    }
+    message = only_problem(tree, changes)
+    assert message.startswith("content/articles/x.md:5: link to '{static}/images/no.png'")
+
+
+def test_duplicate_slug(tree):
+    message = only_problem(tree, {"articles/y.md": "---\ntitle: Y\nissue: 2\nslug: one\n---\n"})
+    assert message.startswith("content/articles/y.md:4: slug 'one' is already used")
+
+
+def test_every_problem_in_one_run(tree):
+    changes = {
+        "articles/a.md": "---\ntitle: A\n---\n",
+        "articles/b.md": "---\nissue: 1\n---\n",
+        "issues/009.md": "---\nnumber: 9\n---\n",
+    }
+    problems = problems_of(tree, changes)
+    assert [p.split(":")[0] for p in problems] == [
+        "content/articles/a.md",
+        "content/articles/b.md",
+        "content/issues/009.md",
+    ]
+
+
+def test_unknown_field_is_a_warning_with_a_suggestion(tree):
+    report = tree({"articles/x.md": "---\ntitle: X\nissue: 2\ntpoics: [a]\n---\n"})
+    messages = [str(w) for w in report.warnings]
+    assert any(
+        m.startswith("content/articles/x.md:4: warning: unknown field 'tpoics'")
+        and "did you mean 'topics'" in m
+        for m in messages
+    )
+
+
+def test_broken_tree_leaves_previous_output_untouched(tree, tmp_path):
+    tree()
+    output = tmp_path / "output"
+    before = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    assert before
+    with pytest.raises(ContentError):
+        tree({"articles/x.md": "---\ntitle: X\nissue: 99\n---\n"})
+    after = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(tmp_path.glob(".output-building-*")), "failed build left its directory"
