@@ -1,0 +1,176 @@
+"""A build of a small newsletter into a temporary directory, checked against the output
+contract in DESIGN.md."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+class Page(HTMLParser):
+    """Text and links of one built page."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.links: dict[str, list[str]] = {}  # href -> the text of each link to it
+        self.text: list[str] = []
+        self._href: str | None = None
+        self.feed(path.read_text(encoding="utf-8"))
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self._href = dict(attrs).get("href")
+            self.links.setdefault(self._href, []).append("")
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self._href = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._href is not None:
+            self.links[self._href][-1] += data
+
+    @property
+    def words(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+@pytest.fixture
+def site(tree, tmp_path) -> Path:
+    report = tree()
+    assert (report.issues, report.articles, report.series, report.topics) == (2, 3, 1, 2)
+    return tmp_path / "output"
+
+
+def test_output_contract_pages_exist(site):
+    for name in [
+        "index.html",
+        "issues/1/index.html",
+        "issues/2/index.html",
+        "issues/1/one/index.html",
+        "issues/2/two/index.html",
+        "series/index.html",
+        "series/listen/index.html",
+        "topics/index.html",
+        "topics/listening/index.html",
+        "topics/escalation/index.html",
+        "feeds/all.atom.xml",
+        "feeds/series/listen.atom.xml",
+        "about/index.html",
+        "subscribe/index.html",
+        "unsubscribe/index.html",
+        "theme/css/style.css",
+    ]:
+        assert (site / name).is_file(), name
+
+
+def test_home_lists_latest_issue_first_then_every_issue(site):
+    page = Page(site / "index.html")
+    assert "Latest: Issue #2 — Listening, again" in page.words
+    words = page.words
+    assert words.index("Issue #2: Listening, again") < words.index("Issue #1: Listening first")
+
+
+def test_issue_page_masthead_welcome_and_navigation(site):
+    page = Page(site / "issues/2/index.html")
+    assert "Front Line Issue #2 Tuesday, January 14, 2025" in page.words
+    assert "Listening again" in page.links["#two"]
+    assert "part one" in page.links["/issues/1/one/"]  # {filename} link in the welcome
+    assert "← Issue #1" in page.links["/issues/1/"]
+    assert "When Monday, January 20, 2025, 5:30 PM Where Portsmouth Public Library" in page.words
+    assert "https://example.org/register" in page.links["https://example.org/register"]
+
+
+def test_article_series_box(site):
+    page = Page(site / "issues/2/two/index.html")
+    assert "Part 2 of 3 of LISTEN" in page.words
+    assert "By Bo Chen and Ann Vale" in page.words
+    assert "Listening first" in page.links["/issues/1/one/"]
+    assert "← Previous part: Listening first" in page.links["/issues/1/one/"]
+    assert "Summarise coming" in page.words
+    assert "Next part, coming: Summarise" in page.words
+    assert "About the LISTEN series" in page.links["/series/listen/"]
+    assert "Listening" in page.links["/topics/listening/"]
+    assert "Issue #2" in page.links["/issues/2/"]
+
+
+def test_first_part_links_to_the_next(site):
+    page = Page(site / "issues/1/one/index.html")
+    assert "Part 1 of 3 of LISTEN" in page.words
+    assert "Next part: Listening again →" in page.links["/issues/2/two/"]
+
+
+def test_series_page_lists_published_and_planned_parts(site):
+    page = Page(site / "series/listen/index.html")
+    assert "2 of 3 published" in page.words
+    assert "Listening first" in page.links["/issues/1/one/"]
+    assert "Summarise coming" in page.words
+
+
+def test_topical_index_a_to_z_with_issue_and_date(site):
+    page = Page(site / "topics/index.html")
+    words = page.words
+    assert words.index("Escalation") < words.index("Listening")
+    assert "Listening again Issue #2, Tuesday, January 14, 2025" in words
+    assert "Listening" in page.links["/topics/listening/"]
+
+
+def test_topical_index_is_linked_from_every_page(site):
+    for path in site.rglob("index.html"):
+        assert "/topics/" in Page(path).links, path
+
+
+def test_feeds_parse_as_atom(site):
+    feed = ET.parse(site / "feeds/all.atom.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
+    assert titles == ["Front Line #2: Listening, again", "Front Line #1: Listening first"]
+    series = ET.parse(site / "feeds/series/listen.atom.xml").getroot()
+    titles = [e.findtext(f"{ATOM}title") for e in series.iter(f"{ATOM}entry")]
+    assert titles == ["Part 2 of 3: Listening again", "Part 1 of 3: Listening first"]
+
+
+def test_publisher_details_on_every_page(site):
+    words = Page(site / "about/index.html").words
+    assert "Harbour Lane Service Group, 14 Harbour Lane" in words
+    assert "© 2024–2026 Harbour Lane Service Group" in words
+
+
+def test_subscribe_page_form_posts_to_the_service(site):
+    html = (site / "subscribe/index.html").read_text()
+    assert 'action="https://frontline.example.org/service/subscribe"' in html
+    assert 'name="website"' in html  # the honeypot
+
+
+def test_drafts_are_built_only_when_asked(tree, tmp_path):
+    draft = {"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\nSoon.\n"}
+    tree(draft)
+    assert not (tmp_path / "output/issues/3").exists()
+    report = tree(draft, drafts=True)
+    assert report.drafts == 1
+    assert "DRAFT" in Page(tmp_path / "output/issues/3/index.html").words
+    assert "/issues/3/" not in Page(tmp_path / "output/index.html").links
+
+
+def test_pages_other_than_indexes_do_not_grow_with_the_archive(tree, tmp_path):
+    """An issue page must not list the whole archive (the default theme's quadratic cost)."""
+    extra = {
+        f"issues/{n:03}.md": f"---\nnumber: {n}\ndate: 2025-02-{n:02}\n---\nIssue {n}.\n"
+        for n in range(3, 23)
+    }
+    tree(extra)
+    issue_links = Page(tmp_path / "output/issues/2/index.html").links
+    # its own articles, the article it cites, and the previous and next issues
+    assert sorted(h for h in issue_links if h.startswith("/issues/")) == [
+        "/issues/1/",
+        "/issues/1/one/",
+        "/issues/2/two/",
+        "/issues/2/workshop/",
+        "/issues/3/",
+    ]
