@@ -121,3 +121,56 @@ def chromium_path() -> str | None:
     if os.environ.get("CI") == "true":
         pytest.fail("CI=true but no chromium on PATH: .ci/run installs Debian's chromium")
     pytest.skip("chromium not installed (apt-get install chromium) - browser checks skipped")
+
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Debian's chromium driven by Playwright (never `playwright install`)."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def serve():
+    """Serve a directory over HTTP on 127.0.0.1; returns its base URL. Stopped after the test."""
+    import functools
+    import http.server
+    import threading
+
+    servers = []
+
+    def start(directory: Path) -> str:
+        handler = functools.partial(QuietHandler, directory=str(directory))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(__import__("http.server").server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
