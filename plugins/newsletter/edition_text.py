@@ -5,7 +5,7 @@ from __future__ import annotations
 from .edition_view import EditionView
 from .message import RECIPIENT, UNSUBSCRIBE_URL
 from .model import DEFAULT_SECTION, Article
-from .plaintext import WIDTH, TextRenderer, heading, wrap
+from .plaintext import HARDBREAK, WIDTH, TextRenderer, heading, wrap
 
 RULE = "=" * WIDTH
 THIN_RULE = "-" * WIDTH
@@ -97,17 +97,18 @@ def _references(renderer: TextRenderer) -> list[str]:
 
 def _footer(view: EditionView) -> str:
     c = view.config
+    # Placeholders end their line: filled in after wrapping, they must not push text past 72.
     paragraphs = [
-        f"You receive {c['name']} because {RECIPIENT} subscribed to it. "
+        f"You receive {c['name']} because you subscribed to it as\n{RECIPIENT}",
         f"View this issue in your browser: {view.web_url}",
         "Pass it on: forward this email to a colleague. They can subscribe at "
         f"{c['subscribe_url']} or by sending an email with the subject SUBSCRIBE to "
         f"{c['requests_address']}.",
-        f"Unsubscribe in one click: {UNSUBSCRIBE_URL}",
+        f"Unsubscribe in one click:\n{UNSUBSCRIBE_URL}",
         "Or reply with UNSUBSCRIBE: send an email with the subject UNSUBSCRIBE to "
         f"{c['requests_address']}.",
         f"{c['publisher']['name']}, {c['publisher']['address']}"
         + (f" · {c['publisher']['contact']}" if c["publisher"].get("contact") else ""),
         c["copyright"],
     ]
-    return "\n\n".join("\n".join(wrap(p)) for p in paragraphs)
+    return "\n\n".join("\n".join(wrap(p.replace("\n", HARDBREAK))) for p in paragraphs)

@@ -12,6 +12,9 @@ UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
 PLACEHOLDERS = {"recipient": RECIPIENT, "unsubscribe_url": UNSUBSCRIBE_URL}
 SAMPLE_RECIPIENT = "reader@example.org"
 SAMPLE_TOKEN = "sample-token-not-valid"
+# Headers may run to 998 octets (RFC 5322): with the default 78, the email package
+# RFC 2047-encodes a long unsubscribe URL to fold it, and List-Unsubscribe stops working.
+HEADER_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def subject_line(name: str, number: int, subject: str, draft: bool = False) -> str:
@@ -51,8 +54,9 @@ def build_message(
 ) -> bytes:
     """One complete message for one recipient: multipart/alternative, text/plain first.
 
-    Quoted-printable keeps every line under 998 octets whatever the content; policy.SMTP
-    ends lines with CRLF (the default policy's bare LF was rejected by a real server).
+    Quoted-printable keeps every body line under 78 octets whatever the content (the parts
+    are encoded with policy.SMTP); serialised with CRLF line ends (the default policy's bare
+    LF was rejected by a real server).
     """
     message = EmailMessage(policy=policy.SMTP)
     for name, value in headers.items():
@@ -61,7 +65,7 @@ def build_message(
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(fill(text, values), subtype="plain", cte="quoted-printable")
     message.add_alternative(fill(html, values), subtype="html", cte="quoted-printable")
-    return message.as_bytes(policy=policy.SMTP)
+    return message.as_bytes(policy=HEADER_POLICY)
 
 
 def sample_values(unsubscribe_template: str) -> dict[str, str]:
