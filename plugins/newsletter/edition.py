@@ -42,6 +42,7 @@ class Edition:
     files: dict[str, bytes] = field(default_factory=dict)  # name -> content
     meta: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    reported: set[str] = field(default_factory=set)  # link/image targets already reported
 
 
 def write_editions(
@@ -103,13 +104,13 @@ def render_edition(
     view: EditionView, templates: EmailTemplates, markdown_settings: dict, root: Path
 ) -> Edition:
     edition = Edition(view.issue)
-    bodies, welcome = _bodies(view, root, edition.problems)
+    bodies, welcome = _bodies(view, root, edition)
     html = _html(view, templates, bodies, welcome, edition.problems)
     renderer = TextRenderer(markdown_settings, view.links.absolute)
     text = edition_text(view, renderer)
     if html is None:
         return edition
-    _check_output(view, templates, html, text, edition.problems)
+    _check_output(view, templates, html, text, edition)
     headers = edition_headers(view.config, view.subject)
     values = sample_values(view.config["unsubscribe_url_template"])
     domain = view.config["list_id"].split("<")[-1].strip("<> ")
@@ -122,27 +123,27 @@ def render_edition(
     return edition
 
 
-def _bodies(
-    view: EditionView, root: Path, problems: list[Problem]
-) -> tuple[dict[str, Markup], Markup]:
+def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, Markup], Markup]:
     """Article and welcome HTML with absolute links; relative leftovers and alt-less images
     are reported against the Markdown file they came from."""
     bodies = {}
     for article in view.issue.articles:
-        bodies[article.slug] = _body(view, article, article.body_html, root, problems)
-    welcome = _body(view, view.issue, view.issue.welcome_html, root, problems)
+        bodies[article.slug] = _body(view, article, article.body_html, root, edition)
+    welcome = _body(view, view.issue, view.issue.welcome_html, root, edition)
     return bodies, welcome
 
 
-def _body(view: EditionView, item: Any, html: str, root: Path, problems: list[Problem]) -> Markup:
+def _body(view: EditionView, item: Any, html: str, root: Path, edition: Edition) -> Markup:
     html, relative = view.links.rewrite_html(well_formed_voids(html), view.source_dir(item))
-    path = item.source.path
+    path, problems = item.source.path, edition.problems
+    missing_alt = images_without_alt(html)
+    edition.reported.update(relative + missing_alt)
     for target in relative:
         problems.append(
             Problem(path, _line_of(root / path, target), f"link {target!r} is still relative "
                     "in the email edition: use a root-relative path, {filename} or a full URL")
         )  # fmt: skip
-    for src in images_without_alt(html):
+    for src in missing_alt:
         needle = os.path.basename(urlsplit(src).path) or src
         message = f"image {src!r} has no alt text: email clients often block images"
         problems.append(Problem(path, _line_of(root / path, needle), message))
@@ -210,13 +211,14 @@ def _context(view: EditionView, bodies: dict[str, Markup], welcome: Markup) -> d
 
 
 def _check_output(
-    view: EditionView, templates: EmailTemplates, html: str, text: str, problems: list[Problem]
+    view: EditionView, templates: EmailTemplates, html: str, text: str, edition: Edition
 ) -> None:
-    """Checks on the finished parts; template-made links are the template's fault."""
-    issue_path, template = view.issue.source.path, templates._main_path()
-    for target in sorted(set(relative_links(html))):
+    """Checks on the finished parts; links not from the content are the templates' doing."""
+    issue_path, template = view.issue.source.path, templates.main_path
+    problems = edition.problems
+    for target in sorted(set(relative_links(html)) - edition.reported):
         problems.append(Problem(template, 1, f"link {target!r} is relative in the email"))
-    for src in images_without_alt(html):
+    for src in sorted(set(images_without_alt(html)) - edition.reported):
         problems.append(Problem(template, 1, f"image {src!r} has no alt text"))
     size = len(html.encode("utf-8"))
     if size > GMAIL_CLIP_BYTES:

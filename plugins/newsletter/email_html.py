@@ -82,12 +82,13 @@ class EmailTemplates:
         """Jinja puts template files and lines in the traceback: name the innermost one."""
         frames = traceback.extract_tb(error.__traceback__)
         frames = [frame for frame in frames if frame.filename.endswith(".j2")]
-        path = self._relative(frames[-1].filename) if frames else self._main_path()
+        path = self._relative(frames[-1].filename) if frames else self.main_path
         line = (frames[-1].lineno or 1) if frames else 1
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         return Problem(path, line, f"email template failed: {message}")
 
-    def _main_path(self) -> str:
+    @property
+    def main_path(self) -> str:
         return self._relative(str(self.template_dir / MAIN_TEMPLATE))
 
     def _relative(self, path: str) -> str:
@@ -102,7 +103,7 @@ class EmailTemplates:
             return mjml.mjml2html(source, disable_comments=True)
         except (ValueError, RuntimeError) as error:
             message = (
-                f"MRML rejected the MJML that {self._main_path()} made for {issue_label}: "
+                f"MRML rejected the MJML that {self.main_path} made for {issue_label}: "
                 f"{str(error).splitlines()[0]}"
             )
             raise TemplateProblem(Problem(issue_path, 1, message)) from None
