@@ -1,0 +1,69 @@
+"""email.html in headless Chromium: no horizontal scrolling at phone and desktop widths."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from edition_fixtures import build_newsletter, copy_theme, settings
+from newsletter.edition import write_editions
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _require_chromium() -> None:
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but Chromium is missing at {CHROMIUM}: apt-get install chromium")
+    pytest.skip(f"Chromium not found at {CHROMIUM} (Debian package 'chromium')")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_chromium()
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("browser")
+    copy_theme(root)
+    problems = write_editions(build_newsletter(root), settings(root), root / "out", root)
+    assert problems == []
+    return root / "out" / "editions"
+
+
+@pytest.mark.parametrize("width", [375, 600])
+@pytest.mark.parametrize("number", [1, 2])
+def test_no_horizontal_scroll(browser, editions: Path, number: int, width: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    # Block the network: the email must render from its own file, and tests stay offline.
+    page.route("**/*", lambda route: route.abort() if "file://" not in route.request.url
+               else route.continue_())  # fmt: skip
+    page.goto((editions / str(number) / "email.html").as_uri())
+    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"edition-{number}-{width}px.png"), full_page=True)
+    content_width = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('div')].map(d => d.getBoundingClientRect().width))"
+    )
+    page.close()
+    assert scroll_width <= width
+    assert content_width <= 600  # the email's max width
