@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from markdown import Markdown
 from markupsafe import Markup
 
 from .edition_text import edition_text
@@ -25,7 +26,7 @@ from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
 from .links import Absolutiser, images_without_alt, relative_links, well_formed_voids
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
-from .plaintext import TextRenderer
+from .plaintext import TextRenderer, markdown_parser
 from .problems import Problem
 
 logger = logging.getLogger(__name__)
@@ -83,10 +84,11 @@ def render_editions(
     links = Absolutiser(config["public_url"], settings.get("SITEURL") or "", newsletter.url_of)
     templates.env.filters["absolute"] = links.page
     issues = [i for i in newsletter.issues if include_drafts or not i.is_draft]
+    md = markdown_parser(settings.get("MARKDOWN") or {})
     editions = []
     for issue in issues:
         view = EditionView(issue, newsletter, config, links, content_dir(settings, root))
-        edition = render_edition(view, templates, settings.get("MARKDOWN", {}), root)
+        edition = render_edition(view, templates, md, root)
         editions.append(edition)
         problems += edition.problems
     return editions, problems
@@ -101,12 +103,12 @@ def _templates(
 
 
 def render_edition(
-    view: EditionView, templates: EmailTemplates, markdown_settings: dict, root: Path
+    view: EditionView, templates: EmailTemplates, md: Markdown, root: Path
 ) -> Edition:
     edition = Edition(view.issue)
     bodies, welcome = _bodies(view, root, edition)
     html = _html(view, templates, bodies, welcome, edition.problems)
-    renderer = TextRenderer(markdown_settings, view.links.absolute)
+    renderer = TextRenderer(md, view.links.absolute)
     text = edition_text(view, renderer)
     if html is None:
         return edition

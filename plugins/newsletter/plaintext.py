@@ -34,6 +34,14 @@ class _KeepTree(Treeprocessor):
         self.md.tree = root  # type: ignore[attr-defined]
 
 
+def markdown_parser(markdown_settings: dict) -> markdown.Markdown:
+    """The site's Markdown extensions, keeping the element tree for TextRenderer."""
+    configs = dict(markdown_settings.get("extension_configs", {}))
+    md = markdown.Markdown(extensions=list(configs), extension_configs=configs)
+    md.treeprocessors.register(_KeepTree(md), "masthead-keep-tree", -100)
+    return md
+
+
 def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> list[str]:
     """Wrapped lines; URLs and other long words are never broken."""
     wrapper = textwrap.TextWrapper(
@@ -57,10 +65,8 @@ def heading(text: str, underline: str = "=") -> list[str]:
 class TextRenderer:
     """Markdown to plain text, one per edition: it numbers link references across it."""
 
-    def __init__(self, markdown_settings: dict, absolute: Callable[[str, str], str]):
-        configs = dict(markdown_settings.get("extension_configs", {}))
-        self.md = markdown.Markdown(extensions=list(configs), extension_configs=configs)
-        self.md.treeprocessors.register(_KeepTree(self.md), "masthead-keep-tree", -100)
+    def __init__(self, md: markdown.Markdown, absolute: Callable[[str, str], str]):
+        self.md = md  # from markdown_parser(): building one costs more than a short article
         self.absolute = absolute
         self.numbers: dict[str, int] = {}
         self.pending: list[int] = []
