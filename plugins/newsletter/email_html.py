@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from .problems import Problem
 
 MAIN_TEMPLATE = "edition.mjml.j2"
+_POSITION = re.compile(r"position (\d+):\d+")
 _HEAD_GAP = re.compile(r">[ \t]+<")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}", re.IGNORECASE)
 
@@ -104,9 +105,20 @@ class EmailTemplates:
         except (ValueError, RuntimeError) as error:
             message = (
                 f"MRML rejected the MJML that {self.main_path} made for {issue_label}: "
-                f"{str(error).splitlines()[0]}"
+                f"{str(error).splitlines()[0]}{_where(source, str(error))}"
             )
             raise TemplateProblem(Problem(issue_path, 1, message)) from None
+
+
+def _where(source: str, error: str) -> str:
+    """MRML gives byte offsets ("position 137:139"): show the generated MJML line and text."""
+    match = _POSITION.search(error)
+    if not match:
+        return ""
+    data, start = source.encode("utf-8"), int(match.group(1))
+    line = data[:start].count(b"\n") + 1
+    near = data[max(start - 30, 0) : start + 30].decode("utf-8", "replace").replace("\n", " ")
+    return f" (generated MJML line {line}, near {near!r})"
 
 
 def _tidy_head(source: str) -> str:
