@@ -40,6 +40,8 @@ def _masthead(view: EditionView) -> str:
 
 
 def _contents(view: EditionView) -> str:
+    if not view.issue.articles:
+        return ""
     lines = heading("IN THIS ISSUE", "-")
     for section, articles in view.issue.sections:
         label = "" if section == DEFAULT_SECTION else f" ({section})"
