@@ -62,7 +62,7 @@ NEWSLETTER = {
     },
     "copyright": "© 2024–2026 Harbour Lane Service Group",
     "from": "Front Line <newsletter@frontline.example.org>",
-    "reply_to": "editor@frontline.example.org",
+    "reply_to": "newsletter@frontline.example.org",  # replies reach `inbox process`
     "list_id": "frontline.example.org",
     # The subscription service (publish.py serve): subscribe form, confirm and unsubscribe.
     "service_url": "https://frontline.example.org/service",

@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "plugins"))  # as Pelican imports it, from PLUGIN_PATHS
+sys.path.insert(0, str(ROOT / "tests"))  # edition_fixtures
 
 from masthead import build as site  # noqa: E402
 

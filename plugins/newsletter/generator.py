@@ -8,6 +8,7 @@ from pathlib import Path
 from pelican.generators import Generator
 
 from . import feeds
+from .edition import write_editions
 from .loader import load_newsletter
 from .model import Newsletter
 from .problems import ContentError, Problem
@@ -70,10 +71,6 @@ class NewsletterGenerator(Generator):
         )
 
     def _write_editions(self) -> None:
-        try:
-            from .edition import write_editions
-        except ImportError:  # the email edition module is optional while it is developed
-            return
         problems = write_editions(
             self.newsletter,
             self.settings,

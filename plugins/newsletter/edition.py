@@ -1,0 +1,300 @@
+"""Email editions: output/editions/<number>/{email.html,email.txt,email.eml,edition.json}.
+
+`write_editions` is the one entry point (the Pelican generator calls it after the model is
+built). It renders every edition in memory first and writes nothing if any has an error, so a
+failed build leaves the previous editions in place (docs/editions.md is the contract).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from markdown import Markdown
+from markupsafe import Markup
+
+from .edition_text import edition_text
+from .edition_view import EditionView, content_dir, read_email_settings
+from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
+from .links import Absolutiser, images_without_alt, relative_links, well_formed_voids
+from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
+from .model import DEFAULT_SECTION, Issue, Newsletter
+from .plaintext import TextRenderer, markdown_parser
+from .problems import Problem
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after ~102 KB behind "View entire message"
+
+
+@dataclass
+class Edition:
+    """One issue's edition, rendered but not yet written."""
+
+    issue: Issue
+    files: dict[str, bytes] = field(default_factory=dict)  # name -> content
+    meta: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    reported: set[str] = field(default_factory=set)  # link/image targets already reported
+
+
+def write_editions(
+    newsletter: Newsletter,
+    settings: dict[str, Any],
+    output_path: str | os.PathLike[str],
+    project_root: str | os.PathLike[str],
+    include_drafts: bool = False,
+) -> list[Problem]:
+    """Render and write the edition of every published issue (and drafts if asked).
+
+    Returns every problem found (errors and warnings); when any is an error nothing is
+    written. `settings` is Pelican's settings dict (NEWSLETTER, SITEURL, PATH, THEME,
+    MARKDOWN); paths in problems are relative to `project_root`.
+    """
+    editions, problems = render_editions(newsletter, settings, project_root, include_drafts)
+    if any(not problem.warning for problem in problems):
+        return problems
+    for edition in editions:
+        write_edition(edition, Path(output_path) / "editions" / str(edition.issue.number))
+    logger.info("newsletter: wrote %d email editions", len(editions))
+    return problems
+
+
+def render_editions(
+    newsletter: Newsletter,
+    settings: dict[str, Any],
+    project_root: str | os.PathLike[str],
+    include_drafts: bool = False,
+) -> tuple[list[Edition], list[Problem]]:
+    """Every edition in memory, with all problems found (nothing stops at the first)."""
+    root = Path(project_root)
+    config, problems = read_email_settings(settings, root)
+    templates = _templates(settings, root, config)
+    problems += templates.check() if templates else []
+    if config is None or templates is None or problems:
+        return [], problems
+    links = Absolutiser(config["public_url"], settings.get("SITEURL") or "", newsletter.url_of)
+    templates.env.filters["absolute"] = links.page
+    issues = [i for i in newsletter.issues if include_drafts or not i.is_draft]
+    md = markdown_parser(settings.get("MARKDOWN") or {})
+    editions = []
+    for issue in issues:
+        view = EditionView(issue, newsletter, config, links, content_dir(settings, root))
+        edition = render_edition(view, templates, md, root)
+        editions.append(edition)
+        problems += edition.problems
+    return editions, problems
+
+
+def _templates(
+    settings: dict[str, Any], root: Path, config: dict[str, Any] | None
+) -> EmailTemplates | None:
+    theme = Path(settings.get("THEME") or "theme")
+    template_dir = (theme if theme.is_absolute() else root / theme) / "email"
+    return EmailTemplates(template_dir, root, absolute=lambda url: url)
+
+
+def render_edition(
+    view: EditionView, templates: EmailTemplates, md: Markdown, root: Path
+) -> Edition:
+    edition = Edition(view.issue)
+    bodies, welcome = _bodies(view, root, edition)
+    html = _html(view, templates, bodies, welcome, edition.problems)
+    renderer = TextRenderer(md, view.links.absolute)
+    text = edition_text(view, renderer)
+    if html is None:
+        return edition
+    _check_output(view, templates, html, text, edition)
+    headers = edition_headers(view.config, view.subject)
+    values = sample_values(view.config["unsubscribe_url_template"])
+    domain = view.config["list_id"].split("<")[-1].strip("<> ")
+    edition.files = {
+        "email.html": html.encode("utf-8"),
+        "email.txt": text.encode("utf-8"),
+        "email.eml": build_message(headers, text, html, values, domain),
+    }
+    edition.meta = _meta(view, headers, edition, root)
+    return edition
+
+
+def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, Markup], Markup]:
+    """Article and welcome HTML with absolute links; relative leftovers and alt-less images
+    are reported against the Markdown file they came from."""
+    bodies = {}
+    for article in view.issue.articles:
+        bodies[article.slug] = _body(view, article, article.body_html, root, edition)
+    welcome = _body(view, view.issue, view.issue.welcome_html, root, edition)
+    return bodies, welcome
+
+
+def _body(view: EditionView, item: Any, html: str, root: Path, edition: Edition) -> Markup:
+    html, relative = view.links.rewrite_html(well_formed_voids(html), view.source_dir(item))
+    path, problems = item.source.path, edition.problems
+    missing_alt = images_without_alt(html)
+    edition.reported.update(relative + missing_alt)
+    for target in relative:
+        problems.append(
+            Problem(path, _line_of(root / path, target), f"link {target!r} is still relative "
+                    "in the email edition: use a root-relative path, {filename} or a full URL")
+        )  # fmt: skip
+    for src in missing_alt:
+        needle = os.path.basename(urlsplit(src).path) or src
+        message = f"image {src!r} has no alt text: email clients often block images"
+        problems.append(Problem(path, _line_of(root / path, needle), message))
+    return Markup(html)
+
+
+def _line_of(path: Path, needle: str) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 1
+    return next((n for n, line in enumerate(lines, 1) if needle in line), 1)
+
+
+def _html(
+    view: EditionView,
+    templates: EmailTemplates,
+    bodies: dict[str, Markup],
+    welcome: Markup,
+    problems: list[Problem],
+) -> str | None:
+    issue_label = f"issue #{view.issue.number}"
+    try:
+        mjml_source = templates.render_mjml(_context(view, bodies, welcome))
+        return templates.mjml_to_html(mjml_source, issue_label, view.issue.source.path)
+    except TemplateProblem as error:
+        problems.append(error.problem)
+        problems += _rejected_bodies(view, bodies, welcome)
+        return None
+
+
+def _rejected_bodies(
+    view: EditionView, bodies: dict[str, Markup], welcome: Markup
+) -> list[Problem]:
+    """When MRML rejects an edition, name the article (or welcome) whose HTML it cannot read."""
+    items = [(a, bodies[a.slug]) for a in view.issue.articles] + [(view.issue, welcome)]
+    problems = []
+    for item, html in items:
+        complaint = rejected_fragment(str(html))
+        if complaint:
+            message = f"MRML cannot read this file's HTML (raw HTML not well formed?): {complaint}"
+            problems.append(Problem(item.source.path, 1, message))
+    return problems
+
+
+def _context(view: EditionView, bodies: dict[str, Markup], welcome: Markup) -> dict[str, Any]:
+    config = view.config
+    return {
+        "settings": config,
+        "issue": view.issue,
+        "subject": view.subject,
+        "preheader": view.preheader,
+        "draft": view.draft,
+        "web_url": view.web_url,
+        "site_url": config["public_url"] + "/",
+        "bodies": bodies,
+        "welcome": welcome if str(welcome).strip() else "",
+        "default_section": DEFAULT_SECTION,
+        "subscribe_url": config["subscribe_url"],
+        "subscribe_mailto": config["subscribe_mailto"],
+        "unsubscribe_mailto": config["unsubscribe_mailto"],
+        "recipient": PLACEHOLDERS["recipient"],
+        "unsubscribe_url": PLACEHOLDERS["unsubscribe_url"],
+    }
+
+
+def _check_output(
+    view: EditionView, templates: EmailTemplates, html: str, text: str, edition: Edition
+) -> None:
+    """Checks on the finished parts; links not from the content are the templates' doing."""
+    issue_path, template = view.issue.source.path, templates.main_path
+    problems = edition.problems
+    for target in sorted(set(relative_links(html)) - edition.reported):
+        problems.append(Problem(template, 1, f"link {target!r} is relative in the email"))
+    for src in sorted(set(images_without_alt(html)) - edition.reported):
+        problems.append(Problem(template, 1, f"image {src!r} has no alt text"))
+    size = len(html.encode("utf-8"))
+    if size > GMAIL_CLIP_BYTES:
+        message = f"email edition HTML is {size // 1024} KB: Gmail clips messages over 102 KB"
+        problems.append(Problem(issue_path, 1, message, warning=True))
+    for name, part in (("HTML", html), ("text", text)):
+        rest = part
+        for token in PLACEHOLDERS.values():
+            rest = rest.replace(token, "")
+        if "%%" in rest:
+            message = f"'%%' in the {name} part: it is reserved for per-recipient placeholders"
+            problems.append(Problem(issue_path, 1, message))
+
+
+def _meta(
+    view: EditionView, headers: dict[str, str], edition: Edition, root: Path
+) -> dict[str, Any]:
+    issue = view.issue
+    html, text = (edition.files[n].decode("utf-8") for n in ("email.html", "email.txt"))
+    placeholders = {
+        name: {
+            "token": token,
+            "in": {
+                "email.html": html.count(token),
+                "email.txt": text.count(token),
+                "headers": [h for h, value in headers.items() if token in value],
+            },
+        }
+        for name, token in PLACEHOLDERS.items()
+    }
+    return {
+        "format": FORMAT,
+        "number": issue.number,
+        "date": issue.date.isoformat(),
+        "status": "draft" if issue.is_draft else "published",
+        "subject": view.subject,
+        "preheader": view.preheader,
+        "web_url": view.web_url,
+        "headers": headers,
+        "unsubscribe_url_template": view.config["unsubscribe_url_template"],
+        "placeholders": placeholders,
+        "files": {"html": "email.html", "text": "email.txt", "eml": "email.eml"},
+        "hashes": {name: _sha256(data) for name, data in edition.files.items()},
+        "sources": _sources(issue, root, edition.problems),
+        "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "warnings": [str(p) for p in edition.problems if p.warning],
+    }
+
+
+def _sources(issue: Issue, root: Path, problems: list[Problem]) -> dict[str, str]:
+    """SHA-256 of every content file the edition came from: the send refuses stale editions."""
+    paths = [issue.source.path]
+    for article in issue.articles:
+        paths.append(article.source.path)
+        if article.series:
+            paths.append(article.series.source.path)
+    sources = {}
+    for path in dict.fromkeys(paths):
+        try:
+            sources[path] = _sha256((root / path).read_bytes())
+        except OSError as error:
+            problems.append(Problem(path, 1, f"cannot read it to hash the edition: {error}"))
+    return sources
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def write_edition(edition: Edition, directory: Path) -> None:
+    """Bodies first, edition.json last: the send only trusts a directory with its json."""
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = json.dumps(edition.meta, indent=2, ensure_ascii=False) + "\n"
+    for name, data in [*edition.files.items(), ("edition.json", meta.encode("utf-8"))]:
+        temporary = directory / f".{name}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, directory / name)

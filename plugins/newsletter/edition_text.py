@@ -1,0 +1,116 @@
+"""The plain-text part of an edition: masthead, contents, welcome, articles, footer."""
+
+from __future__ import annotations
+
+from .edition_view import EditionView
+from .message import RECIPIENT, UNSUBSCRIBE_URL
+from .model import DEFAULT_SECTION, Article
+from .plaintext import HARDBREAK, WIDTH, TextRenderer, heading, wrap
+
+RULE = "=" * WIDTH
+THIN_RULE = "-" * WIDTH
+
+
+def edition_text(view: EditionView, renderer: TextRenderer) -> str:
+    """The whole text part; `%%recipient%%` and `%%unsubscribe_url%%` are left for the send."""
+    blocks = [*_draft(view), _masthead(view), _contents(view)]
+    if view.issue.welcome_md.strip():
+        blocks.append(renderer.render(view.issue.welcome_md, view.source_dir(view.issue)))
+        blocks += _references(renderer)
+    for section, articles in view.issue.sections:
+        blocks += [RULE, section.upper()]
+        for index, article in enumerate(articles):
+            blocks += [THIN_RULE] if index else []
+            blocks += _article(view, renderer, article)
+    blocks += [RULE, _footer(view)]
+    return "\n\n".join(block for block in blocks if block) + "\n"
+
+
+def _draft(view: EditionView) -> list[str]:
+    return ["*** DRAFT: a preview, never sent to subscribers ***"] if view.draft else []
+
+
+def _masthead(view: EditionView) -> str:
+    config, issue = view.config, view.issue
+    lines = [config["name"].upper()]
+    if config.get("tagline"):
+        lines += wrap(config["tagline"])
+    lines += [f"Issue #{issue.number} · {issue.date_text}", f"On the web: {view.web_url}"]
+    return "\n".join(lines)
+
+
+def _contents(view: EditionView) -> str:
+    if not view.issue.articles:
+        return ""
+    lines = heading("IN THIS ISSUE", "-")
+    for section, articles in view.issue.sections:
+        label = "" if section == DEFAULT_SECTION else f" ({section})"
+        for article in articles:
+            lines += wrap(f"{article.title}{label}", first="* ", rest="  ")
+    return "\n".join(lines)
+
+
+def _article(view: EditionView, renderer: TextRenderer, article: Article) -> list[str]:
+    head = heading(article.title.upper(), "=")
+    if article.byline:
+        head += wrap(f"By {article.byline}")
+    blocks = ["\n".join(head), _series_note(view, article), _event(article)]
+    blocks.append(renderer.render(article.body_md, view.source_dir(article)))
+    blocks.append(f"Read it on the web: {view.links.page(article.url)}")
+    return [*blocks, *_references(renderer)]
+
+
+def _series_note(view: EditionView, article: Article) -> str:
+    series = article.series
+    if series is None or article.part is None:
+        return ""
+    earlier = [p.title for p in series.published_parts if p.number < article.part]
+    later = [p.title for p in series.parts if p.number > article.part]
+    note = f"Part {article.part} of {series.total} of {series.title}"
+    if earlier:
+        note += " — earlier parts: " + "; ".join(earlier)
+    if later:
+        note += "; coming next: " + ", ".join(later) + "."
+    else:
+        note += ". This completes the series." if series.complete else "."
+    note += f" The series: {view.links.page(series.url)}"
+    return "\n".join(wrap(note, first="[", rest=" ")) + "]"
+
+
+def _event(article: Article) -> str:
+    event = article.event
+    if event is None:
+        return ""
+    lines = []
+    for label, value in (
+        ("When", event.when_text),
+        ("Where", event.location),
+        ("How to register", event.register),
+    ):
+        if value:
+            lines += wrap(f"{label}: {value}", rest="    ")
+    return "\n".join(lines)
+
+
+def _references(renderer: TextRenderer) -> list[str]:
+    refs = renderer.references()
+    return ["Links:\n" + refs] if refs else []
+
+
+def _footer(view: EditionView) -> str:
+    c = view.config
+    # Placeholders end their line: filled in after wrapping, they must not push text past 72.
+    paragraphs = [
+        f"You receive {c['name']} because you subscribed to it as\n{RECIPIENT}",
+        f"View this issue in your browser: {view.web_url}",
+        "Pass it on: forward this email to a colleague. They can subscribe at "
+        f"{c['subscribe_url']} or by sending an email with the subject SUBSCRIBE to "
+        f"{c['requests_address']}.",
+        f"Unsubscribe in one click:\n{UNSUBSCRIBE_URL}",
+        "Or reply with UNSUBSCRIBE: send an email with the subject UNSUBSCRIBE to "
+        f"{c['requests_address']}.",
+        f"{c['publisher']['name']}, {c['publisher']['address']}"
+        + (f" · {c['publisher']['contact']}" if c["publisher"].get("contact") else ""),
+        c["copyright"],
+    ]
+    return "\n\n".join("\n".join(wrap(p.replace("\n", HARDBREAK))) for p in paragraphs)

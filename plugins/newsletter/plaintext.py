@@ -1,0 +1,223 @@
+"""Plain text from the Markdown source: what a reader sees when the HTML part is not shown.
+
+Python-Markdown parses the source to an element tree (a treeprocessor keeps it after the
+inline patterns ran); this module walks the tree. Links become numbered references ("text [3]")
+listed after each article; the numbers run through the whole edition.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from collections.abc import Callable
+from xml.etree.ElementTree import Element
+
+import markdown
+from markdown.extensions.footnotes import FN_BACKLINK_TEXT, NBSP_PLACEHOLDER
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import HTML_PLACEHOLDER
+
+WIDTH = 72
+NOBREAK = "\x1f"  # joins words textwrap must keep together ("text [3]"); a space once wrapped
+HARDBREAK = "\x1e"  # a <br>: survives whitespace collapsing, splits the paragraph afterwards
+BLOCKS = {
+    "p", "ul", "ol", "li", "blockquote", "pre", "hr", "table", "thead", "tbody", "tr",
+    "div", "dl", "dt", "dd", "figure", "details", "h1", "h2", "h3", "h4", "h5", "h6",
+}  # fmt: skip
+_STASHED = re.compile(HTML_PLACEHOLDER.replace("%s", r"(\d+)"))
+_TAG = re.compile(r"<[^>]+>")
+
+
+class _KeepTree(Treeprocessor):
+    def run(self, root: Element) -> None:
+        self.md.tree = root  # type: ignore[attr-defined]
+
+
+def markdown_parser(markdown_settings: dict) -> markdown.Markdown:
+    """The site's Markdown extensions, keeping the element tree for TextRenderer."""
+    configs = dict(markdown_settings.get("extension_configs", {}))
+    md = markdown.Markdown(extensions=list(configs), extension_configs=configs)
+    md.treeprocessors.register(_KeepTree(md), "masthead-keep-tree", -100)
+    return md
+
+
+def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> list[str]:
+    """Wrapped lines; URLs and other long words are never broken."""
+    wrapper = textwrap.TextWrapper(
+        width=width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    lines: list[str] = []
+    for i, part in enumerate(text.split(HARDBREAK)):
+        wrapper.initial_indent = first if i == 0 else rest
+        lines += wrapper.wrap(part.strip()) or [wrapper.initial_indent.rstrip()]
+    return [line.replace(NOBREAK, " ") for line in lines]
+
+
+def heading(text: str, underline: str = "=") -> list[str]:
+    return [text, underline * min(len(text), WIDTH)]
+
+
+class TextRenderer:
+    """Markdown to plain text, one per edition: it numbers link references across it."""
+
+    def __init__(self, md: markdown.Markdown, absolute: Callable[[str, str], str]):
+        self.md = md  # from markdown_parser(): building one costs more than a short article
+        self.absolute = absolute
+        self.numbers: dict[str, int] = {}
+        self.pending: list[int] = []
+        self.source_dir = ""
+
+    def render(self, source: str, source_dir: str = "") -> str:
+        """The Markdown `source` as wrapped plain-text blocks separated by blank lines."""
+        self.md.reset()
+        self.md.convert(source)
+        self.source_dir = source_dir
+        return "\n\n".join(self._container(self.md.tree, WIDTH))  # type: ignore[attr-defined]
+
+    def reference(self, url: str) -> int:
+        if url not in self.numbers:
+            self.numbers[url] = len(self.numbers) + 1
+            self.pending.append(self.numbers[url])
+        return self.numbers[url]
+
+    def references(self) -> str:
+        """The references numbered since the last call, as a list: "[3] https://…"."""
+        urls = {n: url for url, n in self.numbers.items()}
+        lines = [f"[{n}] {urls[n]}" for n in self.pending]
+        self.pending = []
+        return "\n".join(lines)
+
+    # Blocks: each returns a list of text blocks (a block is lines joined by "\n").
+
+    def _container(self, el: Element, width: int) -> list[str]:
+        """Children of `el`: runs of inline content become paragraphs, blocks render as such."""
+        blocks: list[str] = []
+        run = [self._text(el.text)]
+        for child in el:
+            if child.tag in BLOCKS:
+                blocks += self._paragraph("".join(run), width)
+                blocks += self._block(child, width)
+                run = []
+            else:
+                run.append(self._inline(child))
+            run.append(self._text(child.tail))
+        blocks += self._paragraph("".join(run), width)
+        return blocks
+
+    def _paragraph(self, text: str, width: int) -> list[str]:
+        text = _collapse(text)
+        return ["\n".join(wrap(text, width))] if text.strip(" " + HARDBREAK) else []
+
+    def _block(self, el: Element, width: int) -> list[str]:
+        tag = el.tag
+        if tag == "p" and len(el) == 0 and self._stashed_code(el.text):
+            return [self._code(self._text(el.text))]
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            text = _collapse(self._inline_children(el)).replace(HARDBREAK, " ").strip()
+            # "=" is kept for article titles in the edition; body headings sit below them.
+            return ["\n".join(heading(text, "-"))]
+        if tag in {"ul", "ol"}:
+            return [self._list(el, width)]
+        if tag == "blockquote":
+            inner = "\n\n".join(self._container(el, width - 2))
+            return ["\n".join(("> " + line).rstrip() for line in inner.split("\n"))]
+        if tag == "pre":
+            return [self._code(self._text("".join(el.itertext())))]
+        if tag == "hr":
+            return ["* * *"]
+        if tag == "tr":
+            cells = [_collapse(self._inline_children(c)).strip() for c in el]
+            return ["\n".join(wrap(" | ".join(cells), width))]
+        if tag == "table":
+            rows = [row for row in el.iter("tr")]
+            return ["\n".join(b for row in rows for b in self._block(row, width))]
+        if tag == "dd":
+            inner = "\n\n".join(self._container(el, width - 4))
+            return ["\n".join(("    " + line).rstrip() for line in inner.split("\n"))]
+        return self._container(el, width)
+
+    def _stashed_code(self, text: str | None) -> bool:
+        """A fenced code block: the `extra` extension stashes it whole, as raw HTML."""
+        match = _STASHED.fullmatch((text or "").strip())
+        raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))] if match else None
+        return isinstance(raw, str) and raw.lstrip().startswith("<pre")
+
+    @staticmethod
+    def _code(code: str) -> str:
+        return "\n".join(("    " + line).rstrip() for line in code.strip("\n").split("\n"))
+
+    def _list(self, el: Element, width: int) -> str:
+        items = []
+        for number, item in enumerate(el.findall("li"), start=1):
+            marker = f"{number}. " if el.tag == "ol" else "* "
+            pad = " " * len(marker)
+            inner = "\n\n".join(self._container(item, width - len(marker)))
+            lines = inner.split("\n")
+            items.append("\n".join([marker + lines[0]] + [(pad + ln).rstrip() for ln in lines[1:]]))
+        loose = any(item.find("p") is not None for item in el.findall("li"))
+        return ("\n\n" if loose else "\n").join(items)
+
+    # Inline content.
+
+    def _inline_children(self, el: Element) -> str:
+        parts = [self._text(el.text)]
+        for child in el:
+            parts += [self._inline(child), self._text(child.tail)]
+        return "".join(parts)
+
+    def _inline(self, el: Element) -> str:
+        tag, inner = el.tag, self._inline_children(el)
+        if tag in {"em", "i"}:
+            return f"_{inner}_"
+        if tag in {"strong", "b"}:
+            return f"*{inner}*"
+        if tag == "code":
+            return f"`{inner}`"
+        if tag == "br":
+            return HARDBREAK
+        if tag == "a":
+            return self._footnote_link(el, inner) or self._link(inner, el.get("href", ""))
+        if tag == "img":
+            alt = el.get("alt", "").strip() or "image"
+            url = self.absolute(el.get("src", ""), self.source_dir)
+            return f"[image: {alt}]{NOBREAK}[{self.reference(url)}]"
+        return inner
+
+    @staticmethod
+    def _footnote_link(el: Element, inner: str) -> str | None:
+        """Footnote marks from the `extra` extension: "^1" in the text, no back-links."""
+        kind = el.get("class", "")
+        if kind == "footnote-backref":
+            return NOBREAK  # its text is a placeholder the HTML postprocessor would replace
+        return f"^{inner}" if kind == "footnote-ref" else None
+
+    def _link(self, text: str, href: str) -> str:
+        url = self.absolute(href, self.source_dir)
+        if not url or url.startswith("#"):
+            return text  # in-page anchors (footnotes) mean nothing in plain text
+        bare = url.removeprefix("mailto:")
+        if _collapse(text).strip() in {url, bare}:
+            return bare
+        return f"{text}{NOBREAK}[{self.reference(url)}]"
+
+    def _text(self, text: str | None) -> str:
+        """Source text with stashed snippets (smarty quotes, inline HTML) put back as text."""
+        if not text:
+            return ""
+        stash = self.md.htmlStash.rawHtmlBlocks
+
+        def unstash(match: re.Match[str]) -> str:
+            raw = stash[int(match.group(1))]
+            return raw if isinstance(raw, str) else "".join(raw.itertext())
+
+        text = text.replace(NBSP_PLACEHOLDER, "").replace(FN_BACKLINK_TEXT, "")
+        return html.unescape(_TAG.sub("", _STASHED.sub(unstash, text)))
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"[ \t\r\n]+", " ", text)

@@ -1,0 +1,72 @@
+"""The plain-text part is written from the Markdown source."""
+
+from __future__ import annotations
+
+import pytest
+
+from edition_fixtures import MARKDOWN
+from newsletter.links import Absolutiser
+from newsletter.plaintext import TextRenderer, markdown_parser, wrap
+
+LONG_URL = "https://example.org/" + "a-very-long-path-segment/" * 4
+
+
+@pytest.fixture
+def renderer() -> TextRenderer:
+    links = Absolutiser("https://frontline.example.org", "", {"articles/x.md": "issues/3/x/"})
+    return TextRenderer(markdown_parser(MARKDOWN), links.absolute)
+
+
+def test_inline_forms(renderer: TextRenderer) -> None:
+    text = renderer.render('Some *soft* and **hard** words, "quoted" and `code`.')
+    assert text == "Some _soft_ and *hard* words, “quoted” and `code`."
+
+
+def test_links_become_numbered_references(renderer: TextRenderer) -> None:
+    source = "See [x](/issues/1/) and [y]({filename}x.md) and [x again](/issues/1/)."
+    first = renderer.render(source, source_dir="articles")
+    assert first == "See x [1] and y [2] and x again [1]."
+    assert renderer.references() == (
+        "[1] https://frontline.example.org/issues/1/\n[2] https://frontline.example.org/issues/3/x/"
+    )
+    assert renderer.render("[z](https://example.com/)") == "z [3]"  # numbers run on
+    assert renderer.references() == "[3] https://example.com/"
+
+
+def test_bare_urls_stay_inline_and_unbroken(renderer: TextRenderer) -> None:
+    text = renderer.render(f"Read <{LONG_URL}> today. " + "filler words " * 10)
+    assert LONG_URL in text.splitlines()[0] + text.splitlines()[1]
+    assert any(line.strip().startswith(LONG_URL) for line in text.splitlines())
+    assert renderer.references() == ""
+
+
+def test_wrap_at_72_and_reference_kept_with_its_word(renderer: TextRenderer) -> None:
+    text = renderer.render(("word " * 13) + "[linked](https://example.com/) " + "tail " * 20)
+    assert all(len(line) <= 72 for line in text.splitlines())
+    assert "linked [1]" in text
+
+
+def test_blocks(renderer: TextRenderer) -> None:
+    source = (
+        "## A heading\n\n* one\n* two\n\nThen:\n\n1. first\n2. second\n\n> quoted\n\n"
+        "```\ncode  kept\n```\n\n---\n\nEnd."
+    )
+    assert renderer.render(source) == (
+        "A heading\n---------\n\n* one\n* two\n\nThen:\n\n1. first\n2. second\n\n> quoted\n\n"
+        "    code  kept\n\n* * *\n\nEnd."
+    )
+
+
+def test_long_list_items_hang(renderer: TextRenderer) -> None:
+    text = renderer.render("* " + "item words " * 12)
+    lines = text.splitlines()
+    assert lines[0].startswith("* ") and all(line.startswith("  ") for line in lines[1:])
+
+
+def test_image_alt_and_reference(renderer: TextRenderer) -> None:
+    assert renderer.render("![A chart]({static}/images/c.png)") == "[image: A chart] [1]"
+    assert renderer.references() == "[1] https://frontline.example.org/images/c.png"
+
+
+def test_wrap_keeps_urls_whole() -> None:
+    assert wrap(f"x {LONG_URL} y", width=20) == ["x", LONG_URL, "y"]
