@@ -9,6 +9,7 @@ from masthead import build as site
 from masthead import check as checks
 from masthead import editions, preview, progress, scaffold
 from masthead.cli_support import MastheadGroup, debug_logging, project_of, say_warnings
+from masthead.project import shown
 
 
 @click.group(cls=MastheadGroup)
@@ -92,7 +93,7 @@ def build(obj: dict, drafts: bool, output: str | None) -> None:
         f"{report.series} series, {report.topics} topics, {report.editions} editions, "
         f"{report.warning_count} warnings."
     )
-    click.echo(f"Open {report.output / 'index.html'} with `python publish.py preview`")
+    click.echo(f"Open {shown(report.output / 'index.html')} with `python publish.py preview`")
 
 
 @cli.command()

@@ -40,17 +40,21 @@ class Project:
         return files
 
     def shown(self, path: Path) -> str:
-        """A path as messages show it: relative to the project when it is inside it."""
-        try:
-            return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        return shown(path)
 
     def setting(self, key: str) -> object:
         value = self.newsletter.get(key)
         if value in (None, ""):
             raise SettingsError(f"{self.settings_file}: NEWSLETTER['{key}'] is missing: set it")
         return value
+
+
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def open_project(settings_file: str | Path) -> Project:

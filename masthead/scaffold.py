@@ -157,7 +157,10 @@ def _series_place(
     if part is None:
         part = next(n for n in range(1, len(taken) + 2) if n not in taken)
     elif part in taken:
-        raise UsageError(f"part {part} of series '{slug}' is already {taken[part]}")
+        raise UsageError(
+            f"part {part} of series '{slug}' is already {taken[part]}: "
+            "give another --part, or none for the next free one"
+        )
     if not title or title == "-":
         title = _planned_title(series[slug], slug, part)
     return part, title
@@ -212,8 +215,10 @@ issue: {issue}    # required: the issue it appears in
 # summary: One sentence for listings and feeds.
 {series_lines}    # ... and then the part number, unique in that series
 # slug: {slug}    # optional; default: the file name
+# In the body, link to another article with [its title]({{filename}}other-slug.md)
+# and to an image in content/images/ with ![alt text]({{static}}/images/chart.png).
 ---
-The article, in Markdown. Link to another article with [its title]({{filename}}other-slug.md).
+The article, in Markdown.
 """
 
 
