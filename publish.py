@@ -28,7 +28,7 @@ def cli(ctx: click.Context, settings: str, debug: bool) -> None:
 
 @cli.group()
 def new() -> None:
-    """Start an issue or an article from a scaffold (never overwrites a file).
+    """Start an issue or an article from a scaffold; never overwrites a file.
 
     Example: python publish.py new issue --subject "Holiday coverage"
     """
@@ -43,7 +43,10 @@ def new() -> None:
 @click.option("--subject", help="The email subject after the newsletter's name.")
 @click.pass_obj
 def new_issue(obj: dict, date, subject: str | None) -> None:
-    """Write content/issues/NNN.md for the next free issue number, as a draft; print its path.
+    """Write the next issue's file, as a draft, and print its path.
+
+    The date defaults to the first publication day (NEWSLETTER["publication_day"]) after
+    the latest issue, and not before today.
 
     Example: python publish.py new issue --date 2026-11-24 --subject "Holiday coverage"
     """
@@ -63,8 +66,10 @@ def new_issue(obj: dict, date, subject: str | None) -> None:
 @click.option("--slug", help="File name and URL (default: from the title).")
 @click.pass_obj
 def new_article(obj: dict, title: str | None, issue: int, **where: str | None) -> None:
-    """Write content/articles/<slug>.md; print its path. In a series, TITLE may be left out
-    (or given as -) to use the planned title of the part.
+    """Write an article's file, content/articles/<slug>.md, and print its path.
+
+    With --series it takes the series' next free part, and TITLE may be left out (or
+    given as -) to use that part's planned title from the series file.
 
     Example: python publish.py new article --issue 10 --series anchor
     """
@@ -99,13 +104,13 @@ def build(obj: dict, drafts: bool, output: str | None) -> None:
 @cli.command()
 @click.pass_obj
 def check(obj: dict) -> None:
-    """Build (drafts too) into a temporary directory; check every link to our own pages
-    and every email edition. Exit 1 on any problem, for CI.
+    """Check links to our own pages and the email editions; exit 1 on a problem (for CI).
+
+    Builds drafts too, into a temporary directory: output/ is left as it is.
 
     Example: python publish.py check && python publish.py send 10
     """
-    with progress.spinner("Building"):
-        warnings = checks.check(project_of(obj), track=progress.track)
+    warnings = checks.check(project_of(obj), progress.track, progress.spinner)
     say_warnings(map(str, warnings))
     click.echo(f"Check passed ({len(warnings)} warnings).")
 
@@ -120,8 +125,9 @@ def check(obj: dict) -> None:
 )
 @click.pass_obj
 def preview_command(obj: dict, port: int) -> None:
-    """Build (drafts too), serve output/ on 127.0.0.1 and rebuild when content/, theme/ or
-    the settings change. Ctrl-C stops it.
+    """Serve the site on 127.0.0.1 and rebuild it whenever something changes.
+
+    Builds drafts too, then watches content/, theme/ and the settings file. Ctrl-C stops it.
 
     Example: python publish.py preview --port 8001
     """
@@ -135,7 +141,7 @@ def preview_command(obj: dict, port: int) -> None:
 @click.option("--eml", "kind", flag_value="eml", help="Print the sample MIME message.")
 @click.pass_obj
 def edition(obj: dict, number: int, kind: str | None) -> None:
-    """Print one built email edition, or without an option the path of its directory.
+    """Print one email edition, or the path of its directory.
 
     Example: python publish.py edition 8 --text | less
     """

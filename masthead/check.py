@@ -3,6 +3,7 @@ meet: every link to our own pages resolves, and every edition is whole."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tempfile
@@ -24,13 +25,20 @@ def no_progress(items: Iterable, label: str) -> Iterable:
     return items
 
 
-def check(project: Project, track: Track = no_progress) -> list[Problem]:
+def check(
+    project: Project,
+    track: Track = no_progress,
+    spinner: Callable[[str], contextlib.AbstractContextManager] = lambda label: (
+        contextlib.nullcontext()
+    ),
+) -> list[Problem]:
     """Build with drafts into a temporary directory and check it; raises ContentError for
     content that does not build, CheckFailed listing every problem found after the build;
-    returns the build's warnings."""
+    returns the build's warnings. `track` and `spinner` show progress (the CLI's, on a tty)."""
     with tempfile.TemporaryDirectory(prefix="masthead-check-") as scratch:
         output = Path(scratch) / "output"
-        report = build(project.settings_file, output, drafts=True)
+        with spinner("Building"):
+            report = build(project.settings_file, output, drafts=True)
         problems = check_links(output, _own_prefixes(project), track)
         problems += check_editions(output / "editions", project.newsletter.get("public_url"))
     if problems:
