@@ -92,7 +92,7 @@ def build(obj: dict, drafts: bool, output: str | None) -> None:
     with progress.spinner("Building"):
         report = site.build(obj["settings"], output, drafts)
     say_warnings([*map(str, report.warnings), *report.pelican_warnings])
-    drafts_note = f" ({report.drafts} drafts)" if report.drafts else ""
+    drafts_note = f" and {report.drafts} drafts" if report.drafts else ""
     click.echo(
         f"Built {report.issues} issues{drafts_note}, {report.articles} articles, "
         f"{report.series} series, {report.topics} topics, {report.editions} editions, "

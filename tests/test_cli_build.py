@@ -22,7 +22,7 @@ def test_build_into_another_directory_with_drafts(newsletter):
     newsletter.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
     result = newsletter.run("build", "--drafts", "--output", "site")
     assert result.exit_code == 0, result.output
-    assert "Built 2 issues (1 drafts)" in result.stdout
+    assert "Built 2 issues and 1 drafts" in result.stdout
     assert (newsletter.root / "site/issues/3/index.html").is_file()
 
 
