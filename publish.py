@@ -147,7 +147,7 @@ def edition(obj: dict, number: int, kind: str | None) -> None:
     """
     output = project_of(obj).output
     if kind is None:
-        click.echo(editions.edition_dir(output, number))
+        click.echo(shown(editions.edition_dir(output, number)))
     else:
         click.echo(
             editions.edition_file(output, number, kind).read_text(encoding="utf-8"), nl=False

@@ -17,7 +17,7 @@ def test_check_finds_links_to_pages_that_do_not_exist(newsletter):
     newsletter.write(
         {
             "articles/workshop.md": "---\ntitle: A workshop\nissue: 2\n---\n"
-            "See [issue 7](/issues/7/), [the first](/issues/1/), [a PDF](../../files/x.pdf),\n"
+            "See [issue 7](/issues/7/), [the first](/issues/1/), [a PDF](/files/x.pdf),\n"
             "[elsewhere](https://example.org/x), [mail](mailto:a@example.org) and [top](#top).\n"
         }
     )
@@ -26,7 +26,7 @@ def test_check_finds_links_to_pages_that_do_not_exist(newsletter):
     problems = result.stderr.splitlines()[:-1]
     # The article's page and its issue page each hold the two broken links.
     assert [p.split(": ", 1)[1] for p in problems] == [
-        "link to '../../files/x.pdf': no such page or file",
+        "link to '/files/x.pdf': no such page or file",
         "link to '/issues/7/': no such page or file",
     ] * 2
     assert problems[0].startswith("output/issues/2/index.html:")

@@ -7,7 +7,8 @@ from tests.cli_helpers import one_line_error, write_edition
 
 def test_edition_prints_its_directory_or_one_file(newsletter):
     folder = write_edition(newsletter.output, 2)
-    assert newsletter.run("edition", "2").stdout == f"{folder}\n"
+    assert newsletter.run("edition", "2").stdout == "output/editions/2\n"
+    assert folder.is_dir()
     assert newsletter.run("edition", "2", "--text").stdout == "Front Line #2\n\nHello.\n"
     assert newsletter.run("edition", "2", "--html").stdout.startswith("<html>")
     assert newsletter.run("edition", "2", "--eml").stdout.startswith("Subject: Front Line #2")
