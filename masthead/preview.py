@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import UsageError
-from .project import Project
+from .project import Project, shown
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -96,7 +96,7 @@ class Preview:
         """Serve until `stop` is set (or Ctrl-C), rebuilding on every change."""
         self.build()
         self.server.start()
-        self.say(f"Serving {self.project.output} at {self.server.url} (Ctrl-C to stop)")
+        self.say(f"Serving {shown(self.project.output)} at {self.server.url} (Ctrl-C to stop)")
         try:
             watch(watched(self.project), lambda changes: self.build(), stop)
         finally:
