@@ -94,15 +94,17 @@ def _local_target(
     own, skip = prefixes
     if "%%" in url or any(url.startswith(s) for s in skip):
         return None  # per-recipient placeholders; the subscription service
-    for prefix in own:
-        if url == prefix or url.startswith(prefix + "/"):
-            url = url[len(prefix) :] or "/"
-            break
-    if url.lower().startswith(EXTERNAL) or url.startswith("#"):
+    prefix = next((p for p in own if url == p or url.startswith(p + "/")), None)
+    if prefix is not None:
+        url = url[len(prefix) :] or "/"
+    elif url.lower().startswith(EXTERNAL) or url.startswith("#"):
         return None
     base = "/" + page.relative_to(output).as_posix()
-    path = unquote(urlsplit(urljoin(base, url)).path)
-    return output / path.lstrip("/")
+    path = unquote(urlsplit(urljoin(base, url)).path).lstrip("/")
+    top = path.split("/", 1)[0]
+    if prefix is not None and top and not (output / top).exists():
+        return None  # a full URL under SITEURL to a part of the domain the archive is not
+    return output / path
 
 
 def _exists(target: Path) -> bool:

@@ -67,3 +67,19 @@ def test_edition_web_url_must_name_a_built_page(tmp_path):
     (output / "issues/1").mkdir(parents=True)
     (output / "issues/1/index.html").write_text("<p>1</p>")
     assert check_editions(output / "editions", "https://x.org") == []
+
+
+def test_full_urls_under_siteurl_are_checked_where_the_archive_lives(tmp_path):
+    from masthead.check import check_links
+
+    output = tmp_path / "output"
+    (output / "issues/1").mkdir(parents=True)
+    (output / "issues/1/index.html").write_text(
+        '<a href="https://x.org/issues/1/">here</a> <a href="https://x.org/issues/2/">gone</a>\n'
+        '<a href="https://x.org/events/fair">another program</a> <a href="https://x.org">home</a>'
+    )
+    problems = check_links(output, (["https://x.org"], []))
+    assert [p.message for p in problems] == [
+        "link to 'https://x.org/issues/2/': no such page or file",
+        "link to 'https://x.org': no such page or file",  # no output/index.html here
+    ]
