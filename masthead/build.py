@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pelican import Pelican, signals
+from pelican.log import LimitFilter, console
 from pelican.settings import read_settings
+
+from .errors import SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins"))
@@ -18,7 +24,7 @@ from newsletter.problems import ContentError, Problem  # noqa: E402
 __all__ = ["BuildReport", "ContentError", "Problem", "build", "load_settings"]
 
 
-class SettingsFileError(Exception):
+class SettingsFileError(SettingsError):
     """The settings file is missing or cannot be executed."""
 
 
@@ -31,7 +37,13 @@ class BuildReport:
     series: int = 0
     topics: int = 0
     editions: int = 0
+    latest_issue: int | None = None  # the newest issue built (a draft too, with --drafts)
     warnings: list[Problem] = field(default_factory=list)
+    pelican_warnings: list[str] = field(default_factory=list)  # Pelican's own, not ours
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings) + len(self.pelican_warnings)
 
 
 def load_settings(settings_file: str | Path, **overrides) -> dict:
@@ -64,10 +76,48 @@ def build(
 
     signals.all_generators_finalized.connect(capture)
     try:
-        Pelican(settings).run()
+        with quiet_pelican() as pelican_warnings:
+            Pelican(settings).run()
     finally:
         signals.all_generators_finalized.disconnect(capture)
-    return _report(Path(settings["OUTPUT_PATH"]), captured[0])
+    report = _report(Path(settings["OUTPUT_PATH"]), captured[0])
+    report.pelican_warnings = pelican_warnings
+    return report
+
+
+class _Collect(logging.Handler):
+    """Keeps Pelican's warnings as text; the plugin's own arrive as Problems in the report."""
+
+    def __init__(self, into: list[str]):
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith("newsletter"):
+            self.into.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def quiet_pelican() -> Iterator[list[str]]:
+    """Silence Pelican's console ("Done: Processed 0 articles…") and its log output.
+
+    Pelican prints through a rich Console in pelican.log and logs through `logging`; with no
+    handler installed, Python's last-resort handler would print every record (ours twice).
+    A handler on the root logger collects the warnings instead, so the CLI prints them once.
+    """
+    collected: list[str] = []
+    handler = _Collect(collected)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    # Pelican drops a message it has logged once per process; a preview rebuilds in one
+    # process and must show a warning that is still there.
+    LimitFilter._raised_messages.clear()
+    was_quiet, console.quiet = console.quiet, True
+    try:
+        yield collected
+    finally:
+        console.quiet = was_quiet
+        root.removeHandler(handler)
 
 
 def _report(output: Path, generator: NewsletterGenerator) -> BuildReport:
@@ -81,5 +131,6 @@ def _report(output: Path, generator: NewsletterGenerator) -> BuildReport:
         series=len(newsletter.series),
         topics=len(newsletter.topics),
         editions=len(list(editions.glob("*/edition.json"))) if editions.is_dir() else 0,
+        latest_issue=newsletter.issues[-1].number if newsletter.issues else None,
         warnings=generator.context.get("build_warnings", []),
     )

@@ -1,0 +1,154 @@
+"""`check`: build into a temporary directory, then check what a reader and the send would
+meet: every link to our own pages resolves, and every edition is whole."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from .build import Problem, build
+from .errors import CheckFailed
+from .project import Project
+
+Track = Callable[[Iterable, str], Iterable]
+EXTERNAL = ("http://", "https://", "mailto:", "tel:", "data:", "javascript:", "//")
+EDITION_FILES = ("email.html", "email.txt", "email.eml")
+
+
+def no_progress(items: Iterable, label: str) -> Iterable:
+    return items
+
+
+def check(
+    project: Project,
+    track: Track = no_progress,
+    spinner: Callable[[str], contextlib.AbstractContextManager] = lambda label: (
+        contextlib.nullcontext()
+    ),
+) -> list[Problem]:
+    """Build with drafts into a temporary directory and check it; raises ContentError for
+    content that does not build, CheckFailed listing every problem found after the build;
+    returns the build's warnings. `track` and `spinner` show progress (the CLI's, on a tty)."""
+    with tempfile.TemporaryDirectory(prefix="masthead-check-") as scratch:
+        output = Path(scratch) / "output"
+        with spinner("Building"):
+            report = build(project.settings_file, output, drafts=True)
+        problems = check_links(output, _own_prefixes(project), track)
+        problems += check_editions(output / "editions", project.newsletter.get("public_url"))
+    if problems:
+        raise CheckFailed(problems)
+    return report.warnings
+
+
+def _own_prefixes(project: Project) -> tuple[list[str], list[str]]:
+    """Absolute URLs that mean our own pages and ones to leave alone. Only SITEURL is ours:
+    links the editor writes to other pages on the public domain (event registration) may be
+    served by other software; the subscription service is another program."""
+    news = project.newsletter
+    own = [project.settings["SITEURL"].rstrip("/")] if project.settings.get("SITEURL") else []
+    skip = [news["service_url"].rstrip("/")] if news.get("service_url") else []
+    return own, skip
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[tuple[int, str]] = []  # (line, url)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.found.append((self.getpos()[0], value.strip()))
+
+
+def check_links(
+    output: Path, prefixes: tuple[list[str], list[str]], track: Track = no_progress
+) -> list[Problem]:
+    """Every href/src on every built page (email editions too) that points at our own site
+    must name a file in `output`."""
+    problems = []
+    for page in track(sorted(output.rglob("*.html")), "Checking links"):
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for line, url in parser.found:
+            target = _local_target(output, page, url, prefixes)
+            if target is not None and not _exists(target):
+                shown = page.relative_to(output.parent).as_posix()
+                problems.append(Problem(shown, line, f"link to '{url}': no such page or file"))
+    return problems
+
+
+def _local_target(
+    output: Path, page: Path, url: str, prefixes: tuple[list[str], list[str]]
+) -> Path | None:
+    """The file `url` names in `output`, or None for links that are not ours to check."""
+    own, skip = prefixes
+    if "%%" in url or any(url.startswith(s) for s in skip):
+        return None  # per-recipient placeholders; the subscription service
+    prefix = next((p for p in own if url == p or url.startswith(p + "/")), None)
+    if prefix is not None:
+        url = url[len(prefix) :] or "/"
+    elif url.lower().startswith(EXTERNAL) or url.startswith("#"):
+        return None
+    base = "/" + page.relative_to(output).as_posix()
+    path = unquote(urlsplit(urljoin(base, url)).path).lstrip("/")
+    top = path.split("/", 1)[0]
+    if prefix is not None and top and not (output / top).exists():
+        return None  # a full URL under SITEURL to a part of the domain the archive is not
+    return output / path
+
+
+def _exists(target: Path) -> bool:
+    return target.is_file() or (target.is_dir() and (target / "index.html").is_file())
+
+
+# --- editions ------------------------------------------------------------------------------
+
+
+def check_editions(editions: Path, public_url: str | None = None) -> list[Problem]:
+    """Each edition.json parses, its files exist and their hashes match (docs/editions.md),
+    and its web_url ("view in browser") names a page of the build."""
+    if not editions.is_dir():
+        return []
+    problems = []
+    for folder in sorted(p for p in editions.iterdir() if p.is_dir()):
+        shown = f"{editions.parent.name}/editions/{folder.name}"
+        problems += check_edition(folder, shown, public_url)
+    return problems
+
+
+def check_edition(folder: Path, shown: str, public_url: str | None = None) -> list[Problem]:
+    try:
+        meta = json.loads((folder / "edition.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return [Problem(f"{shown}/edition.json", 1, f"cannot read it: {error}: rebuild")]
+    if not isinstance(meta, dict):
+        return [Problem(f"{shown}/edition.json", 1, "not a JSON object: rebuild")]
+    hashes = meta.get("hashes") or {}
+    problems = []
+    for name in EDITION_FILES:
+        path = folder / name
+        if not path.is_file():
+            problems.append(Problem(f"{shown}/{name}", 1, "missing: rebuild"))
+        elif hashes.get(name) != "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest():
+            problems.append(Problem(f"{shown}/{name}", 1, "hash differs from edition.json"))
+    return problems + _web_url_problems(folder, shown, meta.get("web_url"), public_url)
+
+
+def _web_url_problems(folder: Path, shown: str, web_url: object, public_url: str | None) -> list:
+    base = (public_url or "").rstrip("/")
+    if not base or not isinstance(web_url, str) or not web_url.startswith(base + "/"):
+        return []
+    output = folder.parent.parent
+    if _exists(output / web_url[len(base) + 1 :]):
+        return []
+    return [Problem(f"{shown}/edition.json", 1, f"web_url '{web_url}': no such page in the build")]

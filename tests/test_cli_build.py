@@ -1,0 +1,79 @@
+"""`build`: a summary on success; every problem, one per line, and exit 1 on failure."""
+
+from __future__ import annotations
+
+import re
+
+from tests.cli_helpers import one_line_error
+
+BROKEN = {"articles/two.md": "---\ntitle: Listening again\nissue: 7\nseries: nope\npart: 2\n---\n"}
+
+
+def test_build_prints_a_summary_and_where_to_open(newsletter):
+    result = newsletter.run("build")
+    assert result.exit_code == 0, result.output
+    summary, where = result.stdout.splitlines()
+    # Editions: 2 once the email edition module is in the plugin, 0 before.
+    assert re.fullmatch(
+        r"Built 2 issues, 3 articles, 1 series, 2 topics, [02] editions, 0 warnings\.", summary
+    )
+    assert where == "Open output/index.html with `python publish.py preview`"
+    assert result.stderr == ""  # Pelican's "Done: Processed 0 articles…" line is silenced
+    assert (newsletter.output / "issues/2/index.html").is_file()
+
+
+def test_build_into_another_directory_with_drafts(newsletter):
+    newsletter.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
+    result = newsletter.run("build", "--drafts", "--output", "site")
+    assert result.exit_code == 0, result.output
+    assert "Built 2 issues and 1 drafts" in result.stdout
+    assert (newsletter.root / "site/issues/3/index.html").is_file()
+
+
+def test_build_prints_our_warnings_with_file_and_line(newsletter):
+    newsletter.write(
+        {"articles/workshop.md": "---\ntitle: A workshop\nissue: 2\ncolour: red\n---\n"}
+    )
+    result = newsletter.run("build")
+    assert result.exit_code == 0
+    assert result.stderr.startswith(
+        "content/articles/workshop.md:4: warning: unknown field 'colour'"
+    )
+    assert result.stderr.count("unknown field") == 1  # not a second time through logging
+    assert "1 warnings." in result.stdout
+
+
+def test_build_lists_every_error_and_exits_1(newsletter):
+    assert newsletter.run("build").exit_code == 0
+    newsletter.write(BROKEN)
+    result = newsletter.run("build")
+    last = one_line_error(result, 1)
+    assert last == "Error: 2 problems in the content; nothing written"
+    problems = result.stderr.splitlines()[:-1]
+    assert problems == [
+        "content/articles/two.md:3: issue 7 does not exist: fix 'issue' or add a file to "
+        "content/issues/ with `number: 7`",
+        "content/articles/two.md:4: series 'nope' does not exist in content/series/ "
+        "(known: listen)",
+    ]
+    assert (newsletter.output / "issues/2/index.html").is_file()  # the last good build stays
+
+
+def test_a_missing_settings_file_is_a_usage_error(newsletter):
+    result = newsletter.run("--settings", "nope.py", "build")
+    assert (
+        one_line_error(result, 2) == "Error: nope.py: no such settings file (give --settings FILE)"
+    )
+
+
+def test_an_unexpected_error_is_one_line_unless_debug(newsletter, monkeypatch):
+    from masthead import build as site
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("the theme is on fire")
+
+    monkeypatch.setattr(site, "build", explode)
+    line = one_line_error(newsletter.run("build"), 1)
+    assert "RuntimeError: the theme is on fire" in line and "--debug" in line
+    result = newsletter.run("--debug", "build")
+    assert isinstance(result.exception, RuntimeError)  # the traceback is the user's to see

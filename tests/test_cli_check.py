@@ -1,0 +1,85 @@
+"""`check`: a build in a temporary directory, links to our own pages, the editions."""
+
+from __future__ import annotations
+
+from masthead.check import check_editions
+from tests.cli_helpers import one_line_error, write_edition
+
+
+def test_check_passes_on_a_good_newsletter_and_leaves_output_alone(newsletter):
+    result = newsletter.run("check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Check passed (0 warnings).\n"
+    assert not newsletter.output.exists()  # built in a temporary directory
+
+
+def test_check_finds_links_to_pages_that_do_not_exist(newsletter):
+    newsletter.write(
+        {
+            "articles/workshop.md": "---\ntitle: A workshop\nissue: 2\n---\n"
+            "See [issue 7](/issues/7/), [the first](/issues/1/), [a PDF](/files/x.pdf),\n"
+            "[elsewhere](https://example.org/x), [mail](mailto:a@example.org) and [top](#top).\n"
+        }
+    )
+    result = newsletter.run("check")
+    assert one_line_error(result, 1) == "Error: 4 problems found by check"
+    problems = result.stderr.splitlines()[:-1]
+    # The article's page and its issue page each hold the two broken links.
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "link to '/files/x.pdf': no such page or file",
+        "link to '/issues/7/': no such page or file",
+    ] * 2
+    assert problems[0].startswith("output/issues/2/index.html:")
+    assert problems[2].startswith("output/issues/2/workshop/index.html:")
+
+
+def test_check_fails_on_content_errors_like_build(newsletter):
+    newsletter.write({"issues/002.md": "---\nnumber: 2\n---\n"})
+    result = newsletter.run("check")
+    assert one_line_error(result, 1) == "Error: 3 problems in the content; nothing written"
+    assert "content/issues/002.md:1: field 'date' is required" in result.stderr
+
+
+def test_edition_checks(tmp_path):
+    output = tmp_path / "output"
+    write_edition(output, 1)
+    write_edition(output, 2, **{"email.txt": "edited after the build\n"})
+    (write_edition(output, 3) / "email.eml").unlink()
+    (write_edition(output, 4) / "edition.json").write_text("{not json")
+    assert [str(p) for p in check_editions(output / "editions")] == [
+        "output/editions/2/email.txt:1: hash differs from edition.json",
+        "output/editions/3/email.eml:1: missing: rebuild",
+        "output/editions/4/edition.json:1: cannot read it: "
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1): rebuild",
+    ]
+
+
+def test_edition_web_url_must_name_a_built_page(tmp_path):
+    output = tmp_path / "output"
+    folder = write_edition(output, 1)
+    (folder / "edition.json").write_text(
+        (folder / "edition.json").read_text()[:-1] + ', "web_url": "https://x.org/issues/1/"}'
+    )
+    problems = check_editions(output / "editions", "https://x.org")
+    assert [p.message for p in problems] == [
+        "web_url 'https://x.org/issues/1/': no such page in the build"
+    ]
+    (output / "issues/1").mkdir(parents=True)
+    (output / "issues/1/index.html").write_text("<p>1</p>")
+    assert check_editions(output / "editions", "https://x.org") == []
+
+
+def test_full_urls_under_siteurl_are_checked_where_the_archive_lives(tmp_path):
+    from masthead.check import check_links
+
+    output = tmp_path / "output"
+    (output / "issues/1").mkdir(parents=True)
+    (output / "issues/1/index.html").write_text(
+        '<a href="https://x.org/issues/1/">here</a> <a href="https://x.org/issues/2/">gone</a>\n'
+        '<a href="https://x.org/events/fair">another program</a> <a href="https://x.org">home</a>'
+    )
+    problems = check_links(output, (["https://x.org"], []))
+    assert [p.message for p in problems] == [
+        "link to 'https://x.org/issues/2/': no such page or file",
+        "link to 'https://x.org': no such page or file",  # no output/index.html here
+    ]
