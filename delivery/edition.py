@@ -169,7 +169,13 @@ def fold_header(name: str, value: str) -> bytes:
             line = f"{name}: " + ",\r\n ".join(value.split(", "))
         if max(len(part) for part in line.split("\r\n")) <= 998:
             return (line + "\r\n").encode("ascii")
-    return policy.SMTP.fold_binary(name, value)
+    return _fold_encoded(name, value)
+
+
+def _fold_encoded(name: str, value: str) -> bytes:
+    """Fold through the email package: RFC 2047 words for non-ASCII, CRLF line ends."""
+    header = policy.SMTP.header_factory(name, value)
+    return header.fold(policy=policy.SMTP).encode("ascii")
 
 
 def quoted_printable(text: str) -> bytes:
@@ -236,7 +242,7 @@ def compile_edition(edition: Edition, list_id: str) -> CompiledEdition:
         if "%%" in value:
             personal.append((name, value))
         else:
-            fixed.append(policy.SMTP.fold_binary(name, value))
+            fixed.append(_fold_encoded(name, value))
     text, html = _unix_lines(edition.text), _unix_lines(edition.html)
     boundary = "==masthead-" + secrets.token_hex(12)
     assert boundary not in text and boundary not in html  # 96 random bits

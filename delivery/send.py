@@ -199,6 +199,7 @@ def send_edition(
         _Limits(settings, connections, rate, retry, budget),
         record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
         progress=progress,
+        retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
     )
     jobs = (Job(d.address, d.id) for d in store.queued(number))
     outcome = "interrupted"
@@ -310,8 +311,10 @@ class _Run:
         limits: _Limits,
         record: Recorder | None,
         progress: ProgressCallback | None,
+        retried: Callable[[Job, str], None] | None = None,
     ):
         self.personaliser = personaliser
+        self.retried = retried
         self.messenger_factory = messenger_factory
         self.limits = limits
         self.record = record
@@ -382,6 +385,8 @@ class _Run:
             except TransientFailure as failure:
                 last = failure
                 logger.info("%s: %s (attempt %d)", job.address, failure.reply, attempt)
+                if self.retried is not None:
+                    self.retried(job, failure.reply)
                 if attempt < retry.attempts and self.stop.wait(retry.delay(attempt)):
                     return  # stopping: the row stays queued for the next run
         if last.connecting:
