@@ -12,7 +12,7 @@ import mailbox
 import re
 from dataclasses import dataclass
 from email.policy import default
-from email.utils import parseaddr
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from .errors import InvalidAddress, UsageError
@@ -39,7 +39,7 @@ def process_inbox(
     box = _open(Path(path))
     actions: list[InboxAction] = []
     try:
-        for key in list(box.keys()):
+        for key in _oldest_first(box):
             message = box[key]
             if not reprocess and _seen(message):
                 continue
@@ -59,6 +59,18 @@ def _open(path: Path) -> mailbox.Mailbox:
     if path.is_file():
         return mailbox.mbox(str(path), create=False)
     raise UsageError(f"{path} not found: give a Maildir directory or an mbox file")
+
+
+def _oldest_first(box: mailbox.Mailbox) -> list[str]:
+    """Keys by the Date header: a SUBSCRIBE then an UNSUBSCRIBE must end unsubscribed."""
+
+    def sent_at(key: str) -> float:
+        try:
+            return parsedate_to_datetime(str(box[key].get("Date"))).timestamp()
+        except (TypeError, ValueError):
+            return 0.0
+
+    return sorted(box.keys(), key=sent_at)
 
 
 def _seen(message: mailbox.Message) -> bool:
