@@ -184,6 +184,45 @@ def quoted_printable(text: str) -> bytes:
     return encoded.replace(b"\n", b"\r\n")
 
 
+class BodyTemplate:
+    """A body split into lines encoded once and lines holding placeholders.
+
+    Quoted-printable text encoding is line-local (soft breaks and escapes never cross a line
+    end), so the lines without placeholders are encoded once per edition and only the few
+    lines holding %%recipient%% or %%unsubscribe_url%% are encoded per subscriber.
+    """
+
+    def __init__(self, text: str):
+        self.parts: list[bytes | str] = []
+        static: list[str] = []
+        for line in _unix_lines(text).splitlines(keepends=True):
+            if "%%" in line:
+                self._flush(static)
+                self.parts.append(line)
+            else:
+                static.append(line)
+        self._flush(static)
+        if not self.parts or not self._ends_with_newline():
+            self.parts.append(b"\r\n")
+
+    def _flush(self, static: list[str]) -> None:
+        if static:
+            self.parts.append(quoted_printable("".join(static)))
+            static.clear()
+
+    def _ends_with_newline(self) -> bool:
+        last = self.parts[-1]
+        return last.endswith(b"\r\n") if isinstance(last, bytes) else last.endswith("\n")
+
+    def render(self, recipient: str, unsubscribe_url: str) -> bytes:
+        return b"".join(
+            part
+            if isinstance(part, bytes)
+            else quoted_printable(fill(part, recipient, unsubscribe_url))
+            for part in self.parts
+        )
+
+
 @dataclass
 class CompiledEdition:
     """An edition ready to render one message per subscriber, fast."""
@@ -192,8 +231,8 @@ class CompiledEdition:
     domain: str
     fixed_headers: bytes
     personal_headers: list[tuple[str, str]]
-    text: str
-    html: str
+    text: BodyTemplate
+    html: BodyTemplate
     boundary: str
 
     def render(self, recipient: str, unsubscribe_url: str) -> bytes:
@@ -217,19 +256,15 @@ class CompiledEdition:
                 delimiter,
                 b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                _end_line(quoted_printable(fill(self.text, recipient, unsubscribe_url))),
+                self.text.render(recipient, unsubscribe_url),
                 delimiter,
                 b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                _end_line(quoted_printable(fill(self.html, recipient, unsubscribe_url))),
+                self.html.render(recipient, unsubscribe_url),
                 delimiter,
                 b"--\r\n",
             )
         )
-
-
-def _end_line(body: bytes) -> bytes:
-    return body if body.endswith(b"\r\n") else body + b"\r\n"
 
 
 def compile_edition(edition: Edition, list_id: str) -> CompiledEdition:
@@ -243,11 +278,16 @@ def compile_edition(edition: Edition, list_id: str) -> CompiledEdition:
             personal.append((name, value))
         else:
             fixed.append(_fold_encoded(name, value))
-    text, html = _unix_lines(edition.text), _unix_lines(edition.html)
+    # 96 random bits: the boundary cannot occur in the bodies.
     boundary = "==masthead-" + secrets.token_hex(12)
-    assert boundary not in text and boundary not in html  # 96 random bits
     return CompiledEdition(
-        edition, list_domain(list_id), b"".join(fixed), personal, text, html, boundary
+        edition,
+        list_domain(list_id),
+        b"".join(fixed),
+        personal,
+        BodyTemplate(edition.text),
+        BodyTemplate(edition.html),
+        boundary,
     )
 
 

@@ -7,7 +7,13 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from delivery.edition import compile_edition, load_edition
+from delivery.edition import (
+    BodyTemplate,
+    compile_edition,
+    fill,
+    load_edition,
+    quoted_printable,
+)
 from delivery.errors import EditionCorrupt, EditionDraft, EditionNotBuilt, EditionStale
 from delivery.send import send_dry_run, send_edition
 
@@ -73,6 +79,23 @@ def test_render_fills_every_placeholder(bare_newsletter):
     assert 'href="https://x.example/u?token=abc.def"' in html
     assert "Sent to ada@example.org" in html
     assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "plain\n",
+        "no final newline %%recipient%%",
+        "%%recipient%%\n" + "x" * 200 + " %%unsubscribe_url%% \n\n.\ntrailing space \n",
+        "é" * 100 + "\n  %%recipient%%=%%unsubscribe_url%%\t\nend\n",
+    ],
+)
+def test_body_template_matches_encoding_the_whole_body(body):
+    url = "https://x.example/u?token=" + "A" * 90
+    expected = quoted_printable(fill(body, "ada@example.org", url))
+    if not expected.endswith(b"\r\n"):
+        expected += b"\r\n"
+    assert BodyTemplate(body).render("ada@example.org", url) == expected
 
 
 def test_dry_run_writes_a_maildir_and_logs_no_delivery(bare_newsletter, tmp_path):
