@@ -121,9 +121,11 @@ def run_send(root: Path, number: int, connections: int) -> None:
     settings = load_settings(root / "pelicanconf.py")
     with Store(settings.store_path) as store:
         summary = send_edition(settings, number, store, connections=connections, rate=0)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_us = (usage.ru_utime + usage.ru_stime) / max(1, summary.sent) * 1e6
     figures = {"sent": summary.sent, "failed": summary.failed, "elapsed": summary.elapsed}
-    print(json.dumps({**figures, "rate": summary.rate, "peak_mib": peak_kib / 1024}))
+    figures |= {"rate": summary.rate, "peak_mib": usage.ru_maxrss / 1024, "cpu_us": cpu_us}
+    print(json.dumps(figures))
 
 
 def main() -> None:
@@ -168,7 +170,7 @@ def bench_size(size: int, port: int, connection_counts: list[int]) -> None:
             print(
                 f"{size:>7} subscribers, {connections} connection(s): {r['sent']} sent, "
                 f"{r['failed']} failed in {r['elapsed']:.1f} s = {r['rate']:.0f} messages/s; "
-                f"peak RSS {r['peak_mib']:.1f} MiB",
+                f"peak RSS {r['peak_mib']:.1f} MiB; sender CPU {r['cpu_us']:.0f} µs/message",
                 flush=True,
             )
 

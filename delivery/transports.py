@@ -50,6 +50,21 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
+def _data(conn: smtplib.SMTP, message: bytes) -> tuple[int, bytes]:
+    """DATA with dot-stuffing by bytes.replace: smtplib's regex costs ~200 µs per 45 KB
+    message. Valid because rendered messages use CRLF line ends only."""
+    code, text = conn.docmd("DATA")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, text)
+    stuffed = message.replace(b"\r\n.", b"\r\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    conn.send(stuffed + b".\r\n")
+    return conn.getreply()
+
+
 class SmtpMessenger:
     """One SMTP connection, opened on first use and reopened after a drop."""
 
@@ -62,7 +77,7 @@ class SmtpMessenger:
         try:
             self._expect(conn, *conn.mail(sender))
             self._expect(conn, *conn.rcpt(recipient))
-            code, text = conn.data(message)
+            code, text = _data(conn, message)
         except smtplib.SMTPDataError as error:  # DATA itself refused (no 354)
             code, text = error.smtp_code, error.smtp_error
         except (smtplib.SMTPServerDisconnected, OSError) as error:
