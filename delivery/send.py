@@ -8,11 +8,13 @@ fetched; we record each delivery.)
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,6 +188,43 @@ def send_edition(
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
+    with send_lock(settings.edition_dir(number), number):
+        return _send_locked(
+            settings, number, store, messenger_factory, connections, rate, retry, budget, progress
+        )
+
+
+@contextmanager
+def send_lock(directory: Path, number: int) -> Iterator[None]:
+    """One real send of an issue at a time: two would deliver the same queued rows.
+
+    An OS lock (flock) on a file in the edition's directory (under output/, git-ignored);
+    the kernel drops it when the process dies, so a SIGKILL never leaves it stuck.
+    """
+    with open(directory / ".send.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SendRefused(
+                f"another `send {number}` is running: let it finish or stop it first"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _send_locked(
+    settings: SendSettings,
+    number: int,
+    store: Store,
+    messenger_factory: MessengerFactory | None,
+    connections: int | None,
+    rate: float | None,
+    retry: RetryPolicy | None,
+    budget: ErrorBudget | None,
+    progress: ProgressCallback | None,
+) -> SendSummary:
     plan = plan_send(settings, number, store)
     personaliser = Personaliser(settings, plan.edition)
     if not plan.resuming:
@@ -206,6 +245,9 @@ def send_edition(
     try:
         run.execute(jobs, counts["queued"], summary)
         outcome = "paused" if summary.paused else "finished"
+    except TransportError:
+        outcome = "stopped"
+        raise
     finally:
         summary.skipped = store.skip_inactive(number) + counts["skipped"]
         store.finish_send(send_id, outcome, summary.sent, summary.failed)

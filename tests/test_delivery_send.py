@@ -165,6 +165,16 @@ def test_unreachable_server_stops_the_run(newsletter, smtp_server):
         assert store.delivery_counts(1)["queued"] == 1
 
 
+def test_a_second_send_of_the_same_issue_is_refused_while_one_runs(newsletter, smtp_server):
+    from delivery.send import send_lock
+
+    directory = newsletter.build()
+    newsletter.add("ada@example.org")
+    with send_lock(directory, 1), pytest.raises(SendRefused, match="another `send 1` is running"):
+        send(newsletter)
+    assert send(newsletter).sent == 1  # the lock is free again
+
+
 def test_rate_limit_spaces_messages(newsletter, smtp_server):
     newsletter.build()
     newsletter.add(*READERS[:6])
