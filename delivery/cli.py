@@ -19,7 +19,7 @@ from .inbox import process_inbox
 from .send import Progress, SendSummary, plan_send, send_dry_run, send_edition, send_test
 from .settings import SendSettings, load_settings
 from .store import STATUSES, Store
-from .tokens import UNSUBSCRIBE, verify_token
+from .subscriptions import unsubscribe_with_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUS = click.Choice(STATUSES)
@@ -109,9 +109,11 @@ def unsubscribe_command(ctx: click.Context, address: str | None, token: str | No
     if bool(address) == bool(token):
         raise UsageError("give an ADDRESS or --token TOKEN (one of them)")
     settings = settings_of(ctx)
+    store = store_of(ctx, settings)
     if token:
-        address = verify_token(settings.require_secret(), token, UNSUBSCRIBE).address
-    subscriber, changed = store_of(ctx, settings).set_status(str(address), "unsubscribed")
+        subscriber, changed = unsubscribe_with_token(store, settings.require_secret(), token)
+    else:
+        subscriber, changed = store.set_status(str(address), "unsubscribed")
     click.echo(f"{subscriber.address}: {'unsubscribed' if changed else 'already unsubscribed'}")
 
 

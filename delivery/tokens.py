@@ -53,7 +53,7 @@ def verify_token(secret: str, token: str, purpose: str, now: float | None = None
         raise TokenError("token refused: its signature does not match (forged or altered)")
     claims = _claims(payload)
     if claims.purpose != purpose:
-        raise TokenError(f"token refused: it is a {claims.purpose} token, not a {purpose} token")
+        raise TokenError(f"token refused: it is meant to {claims.purpose}, not to {purpose}")
     _check_age(claims, now)
     return claims
 

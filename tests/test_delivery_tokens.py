@@ -47,7 +47,7 @@ def test_garbage_is_refused(garbage):
 
 def test_wrong_purpose_is_refused():
     token = make_token(SECRET, UNSUBSCRIBE, "ada@example.org")
-    with pytest.raises(TokenError, match="unsubscribe token, not a confirm token"):
+    with pytest.raises(TokenError, match="meant to unsubscribe, not to confirm"):
         verify_token(SECRET, token, CONFIRM)
 
 
