@@ -402,8 +402,9 @@ class _Run:
             raise
 
     def _work(self, inbox: queue.Queue[Job | None]) -> None:
-        messenger = self.messenger_factory()
+        messenger: Messenger | None = None
         try:
+            messenger = self.messenger_factory()
             while (job := inbox.get()) is not _STOP:
                 if not self.stop.is_set():
                     self._deliver(messenger, job)
@@ -412,7 +413,8 @@ class _Run:
             while inbox.get() is not _STOP:
                 pass
         finally:
-            messenger.close()
+            if messenger is not None:
+                messenger.close()
 
     def _deliver(self, messenger: Messenger, job: Job) -> None:
         message = self.personaliser.render(job.address)

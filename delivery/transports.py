@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from .errors import TransportError
+from .errors import TransportError, UsageError
 from .settings import SmtpSettings
 
 
@@ -172,7 +172,10 @@ class MaildirMessenger:
     _lock = threading.Lock()
 
     def __init__(self, path: str | Path):
-        self.maildir = mailbox.Maildir(str(path), create=True)
+        try:
+            self.maildir = mailbox.Maildir(str(path), create=True)
+        except OSError as error:
+            raise UsageError(f"cannot create the Maildir {path}: {error.strerror}") from error
 
     def push(self, sender: str, recipient: str, message: bytes) -> str:
         with self._lock:

@@ -110,3 +110,13 @@ def test_dry_run_writes_a_maildir_and_logs_no_delivery(bare_newsletter, tmp_path
         assert store.deliveries(1) == []
     box = mailbox.Maildir(str(tmp_path / "preview"), create=False)
     assert sorted(m["To"] for m in box) == ["ada@example.org", "bob@example.org"]
+
+
+def test_dry_run_into_an_impossible_maildir_fails_cleanly(bare_newsletter, tmp_path):
+    from delivery.errors import UsageError
+
+    bare_newsletter.build()
+    bare_newsletter.add("ada@example.org")
+    (tmp_path / "file").write_text("not a directory")
+    with bare_newsletter.store() as store, pytest.raises(UsageError, match="cannot create"):
+        send_dry_run(bare_newsletter.settings(), 1, store, tmp_path / "file" / "box")
