@@ -54,3 +54,28 @@ def test_killed_send_resumes_without_loss(newsletter, smtp_server):
     assert extra <= CONNECTIONS  # at most the message in flight on each connection
     with newsletter.store() as store:
         assert store.delivery_counts(1) == {"queued": 0, "sent": 300, "failed": 0, "skipped": 0}
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(newsletter, smtp_server):
+    import signal
+
+    readers = [f"reader{i:03}@example.org" for i in range(200)]
+    newsletter.build()
+    newsletter.add(*readers)
+    smtp_server.delay = 0.005
+    process = send_process(newsletter)
+    deadline = time.monotonic() + 30
+    while len(smtp_server.received) < 50 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    with newsletter.store() as store:
+        assert store.sends(1)[-1].outcome == "interrupted"
+        assert store.delivery_counts(1)["queued"] > 0
+    resumed = send_process(newsletter)
+    resumed.communicate(timeout=60)
+    copies = smtp_server.by_recipient()
+    assert sorted(copies) == readers
+    assert all(len(items) == 1 for items in copies.values())  # a clean stop sends nobody twice
