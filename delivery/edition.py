@@ -267,11 +267,11 @@ class CompiledEdition:
         )
 
 
-def compile_edition(edition: Edition, list_id: str) -> CompiledEdition:
+def compile_edition(edition: Edition, list_id: str, requests_address: str = "") -> CompiledEdition:
     """Fold and encode everything that is the same for every subscriber, once."""
     fixed: list[bytes] = []
     personal: list[tuple[str, str]] = []
-    for name, value in edition.headers.items():
+    for name, value in _with_required_headers(edition.headers, requests_address).items():
         if name.lower() in _PER_MESSAGE:
             continue
         if "%%" in value:
@@ -289,6 +289,16 @@ def compile_edition(edition: Edition, list_id: str) -> CompiledEdition:
         BodyTemplate(edition.html),
         boundary,
     )
+
+
+def _with_required_headers(headers: dict[str, str], requests_address: str) -> dict[str, str]:
+    """The build writes these (docs/editions.md); a send must never go out without them."""
+    present = {name.lower() for name in headers}
+    extra = {"To": PLACEHOLDERS["recipient"]}
+    mailto = f", <mailto:{requests_address}?subject=UNSUBSCRIBE>" if requests_address else ""
+    extra["List-Unsubscribe"] = f"<{PLACEHOLDERS['unsubscribe_url']}>{mailto}"
+    extra["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers | {k: v for k, v in extra.items() if k.lower() not in present}
 
 
 def list_domain(list_id: str) -> str:

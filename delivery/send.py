@@ -139,7 +139,9 @@ class Personaliser:
 
     def __init__(self, settings: SendSettings, edition: Edition):
         self.secret = settings.require_secret()
-        self.compiled: CompiledEdition = compile_edition(edition, settings.list_id)
+        self.compiled: CompiledEdition = compile_edition(
+            edition, settings.list_id, settings.requests_address
+        )
         self.url_template = edition.unsubscribe_url_template or settings.unsubscribe_url_template
         self.sender = edition.sender
 

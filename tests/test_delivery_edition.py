@@ -81,6 +81,22 @@ def test_render_fills_every_placeholder(bare_newsletter):
     assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
 
 
+def test_missing_to_and_list_unsubscribe_are_added(bare_newsletter):
+    bare_newsletter.build()
+    edition = load_edition(bare_newsletter.settings(), 1)
+    for name in ("To", "List-Unsubscribe", "List-Unsubscribe-Post"):
+        del edition.headers[name]
+    raw = compile_edition(edition, "test.example.org", "requests@test.example.org").render(
+        "ada@example.org", "https://x.example/u"
+    )
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["To"] == "ada@example.org"
+    assert message["List-Unsubscribe"] == (
+        "<https://x.example/u>, <mailto:requests@test.example.org?subject=UNSUBSCRIBE>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
 @pytest.mark.parametrize(
     "body",
     [
