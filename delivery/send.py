@@ -21,7 +21,7 @@ from pathlib import Path
 from .edition import CompiledEdition, Edition, compile_edition, load_edition
 from .errors import ErrorBudgetExceeded, SendRefused, TransportError
 from .settings import SendSettings
-from .store import Store
+from .store import Store, normalise_address
 from .tokens import UNSUBSCRIBE, make_token
 from .transports import (
     MaildirMessenger,
@@ -190,6 +190,7 @@ def send_edition(
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
+    load_edition(settings, number)  # refuse unbuilt editions before locking in their directory
     with send_lock(settings.edition_dir(number), number):
         return _send_locked(
             settings, number, store, messenger_factory, connections, rate, retry, budget, progress
@@ -269,8 +270,6 @@ def send_test(
 
     Drafts are allowed: a test copy is how an editor proofs one.
     """
-    from .store import normalise_address
-
     address = normalise_address(address)
     edition = load_edition(settings, number, allow_draft=True)
     personaliser = Personaliser(settings, edition)

@@ -23,6 +23,8 @@ pytest_plugins = ["delivery_fixtures"]
 def test_unbuilt_edition_is_refused(bare_newsletter):
     with pytest.raises(EditionNotBuilt, match=r"edition 7 is not built.*run publish\.py build"):
         load_edition(bare_newsletter.settings(), 7)
+    with bare_newsletter.store() as store, pytest.raises(EditionNotBuilt):
+        send_edition(bare_newsletter.settings(), 7, store)
 
 
 def test_draft_is_refused_by_send(bare_newsletter):
