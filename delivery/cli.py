@@ -1,0 +1,343 @@
+"""Click commands for subscribers, sending and replies; thin: the library does the work.
+
+The lead's `publish.py` group adds them with `register(cli)`; a parent group sets
+ctx.obj["settings"] from its `--settings FILE` option. `python -m delivery` runs them alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from .csvio import export_csv, import_csv
+from .errors import DeliveryError, UsageError
+from .inbox import process_inbox
+from .send import Progress, SendSummary, plan_send, send_dry_run, send_edition, send_test
+from .settings import SendSettings, load_settings
+from .store import STATUSES, Store
+from .subscriptions import unsubscribe_with_token
+
+F = TypeVar("F", bound=Callable[..., Any])
+STATUS = click.Choice(STATUSES)
+
+
+class DeliveryClickError(click.ClickException):
+    """A library error as one line on stderr, with the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def friendly(command: F) -> F:
+    """Turn the library's typed errors into one-line messages, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DeliveryError as error:
+            raise DeliveryClickError(str(error), error.exitcode) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_of(ctx: click.Context) -> SendSettings:
+    obj = ctx.find_root().obj if isinstance(ctx.find_root().obj, dict) else {}
+    return load_settings(obj.get("settings") or "pelicanconf.py")
+
+
+def store_of(ctx: click.Context, settings: SendSettings | None = None) -> Store:
+    store = Store((settings or settings_of(ctx)).store_path)
+    ctx.call_on_close(store.close)
+    return store
+
+
+# -- subscribers ---------------------------------------------------------------------------
+
+
+@click.group()
+def subscribers() -> None:
+    """Manage the subscriber list (the SQLite store named in NEWSLETTER["store"]).
+
+    Example: publish.py subscribers add reader@example.org --name "Ada Reader"
+    """
+
+
+@subscribers.command("add")
+@click.argument("address")
+@click.option("--name", default="", help="The subscriber's name.")
+@click.option("--status", type=STATUS, default="active", show_default=True)
+@click.pass_context
+@friendly
+def add_command(ctx: click.Context, address: str, name: str, status: str) -> None:
+    """Add one subscriber.
+
+    Example: publish.py subscribers add reader@example.org --name "Ada Reader"
+    """
+    subscriber = store_of(ctx).add_subscriber(address, name, status, source="cli")
+    click.echo(f"added {subscriber.address} ({subscriber.status})")
+
+
+@subscribers.command("remove")
+@click.argument("address")
+@click.pass_context
+@friendly
+def remove_command(ctx: click.Context, address: str) -> None:
+    """Delete a subscriber from the store (the delivery log keeps its rows).
+
+    Example: publish.py subscribers remove reader@example.org
+    """
+    removed = store_of(ctx).remove_subscriber(address)
+    click.echo(f"removed {removed.address}")
+
+
+@subscribers.command("unsubscribe")
+@click.argument("address", required=False)
+@click.option("--token", help="The token from an unsubscribe link (?token=...).")
+@click.pass_context
+@friendly
+def unsubscribe_command(ctx: click.Context, address: str | None, token: str | None) -> None:
+    """Mark a subscriber unsubscribed, by address or by the token of their link.
+
+    Example: publish.py subscribers unsubscribe --token 'dW5zdWJ...'
+    """
+    if bool(address) == bool(token):
+        raise UsageError("give an ADDRESS or --token TOKEN (one of them)")
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    if token:
+        subscriber, changed = unsubscribe_with_token(store, settings.require_secret(), token)
+    else:
+        subscriber, changed = store.set_status(str(address), "unsubscribed")
+    click.echo(f"{subscriber.address}: {'unsubscribed' if changed else 'already unsubscribed'}")
+
+
+@subscribers.command("list")
+@click.option("--status", type=STATUS, help="Only subscribers with this status.")
+@click.pass_context
+@friendly
+def list_command(ctx: click.Context, status: str | None) -> None:
+    """List subscribers, one a line: address, name, status (tab-separated).
+
+    Example: publish.py subscribers list --status active
+    """
+    for s in store_of(ctx).subscribers(status):
+        click.echo(f"{s.address}\t{s.name}\t{s.status}")
+
+
+@subscribers.command("count")
+@click.option("--status", type=STATUS, help="Only subscribers with this status.")
+@click.pass_context
+@friendly
+def count_command(ctx: click.Context, status: str | None) -> None:
+    """Print how many subscribers there are.
+
+    Example: publish.py subscribers count --status active
+    """
+    click.echo(store_of(ctx).count(status))
+
+
+@subscribers.command("import")
+@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@click.option(
+    "--status",
+    type=STATUS,
+    default="active",
+    show_default=True,
+    help="Status of rows without a status column.",
+)
+@click.pass_context
+@friendly
+def import_command(ctx: click.Context, csv_path: str, status: str) -> None:
+    """Import subscribers from a CSV with a header row (email/e-mail/address, name).
+
+    Bad rows are reported with their line; the good ones are imported in one transaction.
+
+    Example: publish.py subscribers import export-from-old-service.csv
+    """
+    report = import_csv(csv_path, store_of(ctx), status=status)
+    for bad in report.bad:
+        click.echo(f"{csv_path}:{bad.line}: {bad.reason}", err=True)
+    click.echo(f"imported {report.imported}, skipped {len(report.bad)} bad row(s)")
+
+
+@subscribers.command("export")
+@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@click.option("--status", type=STATUS, help="Only subscribers with this status.")
+@click.pass_context
+@friendly
+def export_command(ctx: click.Context, csv_path: str, status: str | None) -> None:
+    """Export subscribers to CSV with every field (import reads it back losslessly).
+
+    Example: publish.py subscribers export backup.csv
+    """
+    count = export_csv(csv_path, store_of(ctx), status)
+    click.echo(f"exported {count} subscriber(s) to {csv_path}")
+
+
+# -- send ----------------------------------------------------------------------------------
+
+
+@click.command("send")
+@click.argument("number", type=click.IntRange(min=1))
+@click.option("--dry-run", is_flag=True, help="Write every copy into --maildir, send nothing.")
+@click.option("--maildir", type=click.Path(file_okay=False), help="Maildir for --dry-run.")
+@click.option("--test-to", metavar="ADDR", help="Send one copy to ADDR; log no delivery.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
+@click.option("--rate", type=click.FloatRange(min=0), help="Messages per second (0: no limit).")
+@click.pass_context
+@friendly
+def send_command(
+    ctx: click.Context,
+    number: int,
+    dry_run: bool,
+    maildir: str | None,
+    test_to: str | None,
+    yes: bool,
+    connections: int | None,
+    rate: float | None,
+) -> None:
+    """Send edition NUMBER to every active subscriber; run it again to resume.
+
+    Examples: publish.py send 14 --dry-run --maildir /tmp/preview;
+    publish.py send 14 --test-to editor@example.org; publish.py send 14 --yes
+    """
+    if dry_run != bool(maildir):
+        raise UsageError("--dry-run and --maildir DIR go together")
+    if test_to and dry_run:
+        raise UsageError("choose --test-to or --dry-run, not both")
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    if test_to:
+        summary = send_test(settings, number, test_to, store=store)
+    elif dry_run:
+        with _progress_bar(store.count("active"), "writing") as progress:
+            summary = send_dry_run(
+                settings, number, store, str(maildir), connections=connections, progress=progress
+            )
+    else:
+        summary = _real_send(settings, store, number, yes, connections, rate)
+    _report(summary)
+
+
+def _real_send(
+    settings: SendSettings,
+    store: Store,
+    number: int,
+    yes: bool,
+    connections: int | None,
+    rate: float | None,
+) -> SendSummary:
+    plan = plan_send(settings, number, store)
+    if not yes and sys.stdin.isatty():
+        verb = "Resume sending" if plan.resuming else "Send"
+        click.confirm(
+            f"{verb} issue {number} ({plan.edition.subject!r}) to {plan.recipients} "
+            f"subscriber(s) through {settings.smtp.host}:{settings.smtp.port}?",
+            abort=True,
+        )
+    try:
+        with _progress_bar(plan.recipients, "sending") as progress:
+            return send_edition(
+                settings, number, store, connections=connections, rate=rate, progress=progress
+            )
+    except KeyboardInterrupt:
+        raise DeliveryClickError(
+            f"interrupted: deliveries not yet answered stay queued; run `send {number}` "
+            "again to resume",
+            130,
+        ) from None
+
+
+class _progress_bar:  # used like a function
+    """A click progress bar on a terminal; nothing when output goes to a file or a pipe."""
+
+    def __init__(self, total: int, label: str):
+        self.total, self.label = total, label
+        self.bar: Any = None
+        self.shown = 0
+
+    def __enter__(self) -> Callable[[Progress], None] | None:
+        if not sys.stderr.isatty():
+            return None
+        self.bar = click.progressbar(length=self.total, label=self.label, file=sys.stderr)
+        self.bar.__enter__()
+        return self.update
+
+    def update(self, progress: Progress) -> None:
+        self.bar.update(progress.done - self.shown)
+        self.shown = progress.done
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _report(summary: SendSummary) -> None:
+    click.echo(str(summary))
+    for address, reply in summary.failures:
+        click.echo(f"  failed: {address}: {reply}", err=True)
+
+
+# -- inbox ---------------------------------------------------------------------------------
+
+
+@click.group()
+def inbox() -> None:
+    """Handle replies sent to the requests address (UNSUBSCRIBE / SUBSCRIBE).
+
+    Example: publish.py inbox process ~/Mail/newsletter-requests
+    """
+
+
+@inbox.command("process")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--pending", is_flag=True, help="SUBSCRIBE adds pending, not active, subscribers.")
+@click.option("--all", "reprocess", is_flag=True, help="Also messages already processed.")
+@click.pass_context
+@friendly
+def process_command(ctx: click.Context, path: str, pending: bool, reprocess: bool) -> None:
+    """Apply UNSUBSCRIBE / SUBSCRIBE from a Maildir or mbox of replies; print each action.
+
+    Example: publish.py inbox process ~/Mail/newsletter-requests
+    """
+    status = "pending" if pending else "active"
+    for action in process_inbox(path, store_of(ctx), status, reprocess):
+        click.echo(str(action))
+
+
+# -- wiring --------------------------------------------------------------------------------
+
+COMMANDS = (subscribers, send_command, inbox)
+
+
+def register(group: click.Group) -> None:
+    """Add `subscribers`, `send` and `inbox` to the main CLI group."""
+    for command in COMMANDS:
+        group.add_command(command)
+
+
+@click.group()
+@click.option(
+    "--settings",
+    default="pelicanconf.py",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The newsletter's settings file.",
+)
+@click.pass_context
+def cli(ctx: click.Context, settings: str) -> None:
+    """Masthead's send-time commands (python -m delivery; publish.py includes them).
+
+    Example: python -m delivery --settings publishconf.py send 14 --dry-run --maildir /tmp/p
+    """
+    ctx.ensure_object(dict)["settings"] = settings
+
+
+register(cli)

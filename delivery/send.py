@@ -1,0 +1,472 @@
+"""Send an edition: snapshot the list into delivery rows, then deliver them with K workers.
+
+Each delivery row becomes sent or failed in its own transaction as soon as the server answers,
+so a killed run resumes from the rows still queued: nobody is lost, and at most the message
+in flight on each connection is sent twice. (listmonk records progress when a batch is
+fetched; we record each delivery.)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .edition import CompiledEdition, Edition, compile_edition, load_edition
+from .errors import ErrorBudgetExceeded, SendRefused, TransportError
+from .settings import SendSettings
+from .store import Store, normalise_address
+from .tokens import UNSUBSCRIBE, make_token
+from .transports import (
+    MaildirMessenger,
+    Messenger,
+    PermanentFailure,
+    SmtpMessenger,
+    TransientFailure,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff for 4xx replies and dropped connections."""
+
+    attempts: int = 5
+    base_delay: float = 2.0
+    max_delay: float = 120.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class ErrorBudget:
+    """Failures a run tolerates before it pauses itself.
+
+    limit below 1 is a fraction of the deliveries answered so far (checked once `minimum` have
+    been answered, so one early failure does not stop a run); 1 or more is a count.
+    """
+
+    limit: float = 0.05
+    minimum: int = 20
+
+    def exceeded(self, failed: int, answered: int) -> bool:
+        if self.limit >= 1:
+            return failed >= self.limit
+        return answered >= self.minimum and failed > self.limit * answered
+
+
+class RateLimiter:
+    """Spaces messages evenly over all workers: at most `rate` per second."""
+
+    def __init__(self, rate: float | None):
+        self.interval = 1.0 / rate if rate else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    sent: int
+    failed: int
+
+
+@dataclass
+class SendSummary:
+    issue: int
+    kind: str
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    already_sent: int = 0
+    elapsed: float = 0.0
+    paused: str | None = None
+    failures: list[tuple[str, str]] = field(default_factory=list)  # first few (address, reply)
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    def __str__(self) -> str:
+        earlier = f", {self.already_sent} sent by earlier runs" if self.already_sent else ""
+        return (
+            f"issue {self.issue} ({self.kind}): {self.sent} sent, {self.failed} failed, "
+            f"{self.skipped} skipped{earlier}; {self.elapsed:.1f} s, "
+            f"{self.rate:.1f} messages/s"
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    address: str
+    delivery_id: int | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+MessengerFactory = Callable[[], Messenger]
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What `send N` would do, for the confirmation question."""
+
+    edition: Edition
+    recipients: int
+    resuming: bool
+
+
+class Personaliser:
+    """Renders one subscriber's copy: the compiled edition plus their unsubscribe link."""
+
+    def __init__(self, settings: SendSettings, edition: Edition):
+        self.secret = settings.require_secret()
+        self.compiled: CompiledEdition = compile_edition(
+            edition, settings.list_id, settings.requests_address
+        )
+        self.url_template = edition.unsubscribe_url_template or settings.unsubscribe_url_template
+        self.sender = edition.sender
+
+    def unsubscribe_url(self, address: str) -> str:
+        return self.url_template.replace("{token}", make_token(self.secret, UNSUBSCRIBE, address))
+
+    def render(self, address: str) -> bytes:
+        return self.compiled.render(address, self.unsubscribe_url(address))
+
+
+# -- the three kinds of send ---------------------------------------------------------------
+
+
+def plan_send(settings: SendSettings, number: int, store: Store) -> SendPlan:
+    """Check everything a real send checks, without sending; raise if it would be refused."""
+    edition = load_edition(settings, number)
+    settings.require_secret()
+    store.skip_inactive(number)
+    counts = store.delivery_counts(number)
+    if sum(counts.values()):
+        if not counts["queued"]:
+            raise SendRefused(
+                f"issue {number} was already sent ({counts['sent']} sent, {counts['failed']} "
+                f"failed, {counts['skipped']} skipped): nothing left to resume"
+            )
+        return SendPlan(edition, counts["queued"], resuming=True)
+    active = store.count("active")
+    if not active:
+        raise SendRefused("no active subscribers: add some with `subscribers add` or `import`")
+    return SendPlan(edition, active, resuming=False)
+
+
+def send_edition(
+    settings: SendSettings,
+    number: int,
+    store: Store,
+    *,
+    messenger_factory: MessengerFactory | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    retry: RetryPolicy | None = None,
+    budget: ErrorBudget | None = None,
+    progress: ProgressCallback | None = None,
+) -> SendSummary:
+    """Send issue `number` to every active subscriber, or resume the rows still queued.
+
+    Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
+    """
+    load_edition(settings, number)  # refuse unbuilt editions before locking in their directory
+    with send_lock(settings.edition_dir(number), number):
+        return _send_locked(
+            settings, number, store, messenger_factory, connections, rate, retry, budget, progress
+        )
+
+
+@contextmanager
+def send_lock(directory: Path, number: int) -> Iterator[None]:
+    """One real send of an issue at a time: two would deliver the same queued rows.
+
+    An OS lock (flock) on a file in the edition's directory (under output/, git-ignored);
+    the kernel drops it when the process dies, so a SIGKILL never leaves it stuck.
+    """
+    with open(directory / ".send.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SendRefused(
+                f"another `send {number}` is running: let it finish or stop it first"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _send_locked(
+    settings: SendSettings,
+    number: int,
+    store: Store,
+    messenger_factory: MessengerFactory | None,
+    connections: int | None,
+    rate: float | None,
+    retry: RetryPolicy | None,
+    budget: ErrorBudget | None,
+    progress: ProgressCallback | None,
+) -> SendSummary:
+    plan = plan_send(settings, number, store)
+    personaliser = Personaliser(settings, plan.edition)
+    if not plan.resuming:
+        store.snapshot(number)
+    counts = store.delivery_counts(number)
+    summary = SendSummary(number, "real", already_sent=counts["sent"])
+    send_id = store.begin_send(number, "real", "resumed" if plan.resuming else "")
+    run = _Run(
+        personaliser,
+        messenger_factory or (lambda: SmtpMessenger(settings.smtp)),
+        _Limits(settings, connections, rate, retry, budget),
+        record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
+        progress=progress,
+        retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
+    )
+    jobs = (Job(d.address, d.id) for d in store.queued(number))
+    outcome = "interrupted"
+    try:
+        run.execute(jobs, counts["queued"], summary)
+        outcome = "paused" if summary.paused else "finished"
+    except TransportError:
+        outcome = "stopped"
+        raise
+    finally:
+        summary.skipped = store.skip_inactive(number) + counts["skipped"]
+        store.finish_send(send_id, outcome, summary.sent, summary.failed)
+    if summary.paused:
+        raise ErrorBudgetExceeded(summary.paused)
+    return summary
+
+
+def send_test(
+    settings: SendSettings,
+    number: int,
+    address: str,
+    store: Store | None = None,
+    messenger: Messenger | None = None,
+) -> SendSummary:
+    """Send one copy to `address`; the deliveries log is left alone (only `sends` notes it).
+
+    Drafts are allowed: a test copy is how an editor proofs one.
+    """
+    address = normalise_address(address)
+    edition = load_edition(settings, number, allow_draft=True)
+    personaliser = Personaliser(settings, edition)
+    messenger = messenger or SmtpMessenger(settings.smtp)
+    summary = SendSummary(number, "test")
+    started = time.monotonic()
+    try:
+        messenger.push(personaliser.sender, address, personaliser.render(address))
+        summary.sent = 1
+    except (TransientFailure, PermanentFailure) as failure:
+        raise TransportError(f"test copy to {address} refused: {failure.reply}") from failure
+    finally:
+        messenger.close()
+        summary.elapsed = time.monotonic() - started
+    if store is not None:
+        send_id = store.begin_send(number, "test", f"test copy to {address}")
+        store.finish_send(send_id, "finished", 1, 0)
+    return summary
+
+
+def send_dry_run(
+    settings: SendSettings,
+    number: int,
+    store: Store,
+    maildir: str | Path,
+    *,
+    connections: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> SendSummary:
+    """Write every active subscriber's personalised copy into a Maildir; log no delivery."""
+    edition = load_edition(settings, number)
+    personaliser = Personaliser(settings, edition)
+    summary = SendSummary(number, "dry-run")
+    send_id = store.begin_send(number, "dry-run", f"Maildir {maildir}")
+    run = _Run(
+        personaliser,
+        lambda: MaildirMessenger(maildir),
+        _Limits(settings, connections or 1, 0, RetryPolicy(attempts=1), None),
+        record=None,
+        progress=progress,
+    )
+    jobs = (Job(s.address) for s in store.subscribers("active"))
+    try:
+        run.execute(jobs, store.count("active"), summary)
+    finally:
+        store.finish_send(send_id, "finished", summary.sent, summary.failed)
+    return summary
+
+
+# -- the worker pool -----------------------------------------------------------------------
+
+
+class _Limits:
+    """Connections, rate, retry and budget: the call's arguments, else the settings."""
+
+    def __init__(
+        self,
+        settings: SendSettings,
+        connections: int | None,
+        rate: float | None,
+        retry: RetryPolicy | None,
+        budget: ErrorBudget | None,
+    ):
+        smtp = settings.smtp
+        self.connections = max(1, connections or smtp.connections)
+        self.limiter = RateLimiter(smtp.rate if rate is None else (rate or None))
+        self.retry = retry or RetryPolicy()
+        self.budget = budget or ErrorBudget(smtp.error_budget)
+
+
+_STOP = None
+Recorder = Callable[[Job, str, str], None]
+
+
+class _Run:
+    """K workers, one Messenger each, fed from a bounded queue (back-pressure on SQLite)."""
+
+    def __init__(
+        self,
+        personaliser: Personaliser,
+        messenger_factory: MessengerFactory,
+        limits: _Limits,
+        record: Recorder | None,
+        progress: ProgressCallback | None,
+        retried: Callable[[Job, str], None] | None = None,
+    ):
+        self.personaliser = personaliser
+        self.retried = retried
+        self.messenger_factory = messenger_factory
+        self.limits = limits
+        self.record = record
+        self.progress = progress
+        self.stop = threading.Event()
+        self.fatal: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def execute(self, jobs: Iterable[Job], total: int, summary: SendSummary) -> None:
+        self.summary, self.total = summary, total
+        inbox: queue.Queue[Job | None] = queue.Queue(maxsize=self.limits.connections * 64)
+        workers = [
+            threading.Thread(target=self._work, args=(inbox,), daemon=True, name=f"send-{i}")
+            for i in range(self.limits.connections)
+        ]
+        started = time.monotonic()
+        for worker in workers:
+            worker.start()
+        try:
+            self._feed(jobs, inbox)
+        finally:
+            for _ in workers:
+                inbox.put(_STOP)  # workers drain the queue, so this cannot block for long
+            for worker in workers:
+                worker.join()
+            summary.elapsed = time.monotonic() - started
+        if self.fatal is not None:
+            raise self.fatal
+
+    def _feed(self, jobs: Iterable[Job], inbox: queue.Queue[Job | None]) -> None:
+        try:
+            for job in jobs:
+                while not self.stop.is_set():
+                    try:
+                        inbox.put(job, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if self.stop.is_set():
+                    return
+        except BaseException:
+            self.stop.set()  # Ctrl-C: let the in-flight messages finish, leave the rest queued
+            raise
+
+    def _work(self, inbox: queue.Queue[Job | None]) -> None:
+        messenger: Messenger | None = None
+        try:
+            messenger = self.messenger_factory()
+            while (job := inbox.get()) is not _STOP:
+                if not self.stop.is_set():
+                    self._deliver(messenger, job)
+        except BaseException as error:  # a worker must never die silently
+            self._halt(error)
+            while inbox.get() is not _STOP:
+                pass
+        finally:
+            if messenger is not None:
+                messenger.close()
+
+    def _deliver(self, messenger: Messenger, job: Job) -> None:
+        message = self.personaliser.render(job.address)
+        retry = self.limits.retry
+        for attempt in range(1, retry.attempts + 1):
+            self.limits.limiter.wait()
+            try:
+                reply = messenger.push(self.personaliser.sender, job.address, message)
+                return self._answered(job, "sent", reply)
+            except PermanentFailure as failure:
+                return self._answered(job, "failed", failure.reply)
+            except TransientFailure as failure:
+                last = failure
+                logger.info("%s: %s (attempt %d)", job.address, failure.reply, attempt)
+                if self.retried is not None:
+                    self.retried(job, failure.reply)
+                if attempt < retry.attempts and self.stop.wait(retry.delay(attempt)):
+                    return  # stopping: the row stays queued for the next run
+        if last.connecting:
+            raise TransportError(f"{last.reply} (gave up after {retry.attempts} attempts)")
+        self._answered(job, "failed", f"gave up after {retry.attempts} attempts: {last.reply}")
+
+    def _answered(self, job: Job, status: str, reply: str) -> None:
+        if self.record is not None:
+            self.record(job, status, reply)
+        with self._lock:
+            summary = self.summary
+            if status == "sent":
+                summary.sent += 1
+            else:
+                summary.failed += 1
+                if len(summary.failures) < 10:
+                    summary.failures.append((job.address, reply))
+            self._check_budget(reply)
+            if self.progress is not None:
+                done = summary.sent + summary.failed
+                self.progress(Progress(done, self.total, summary.sent, summary.failed))
+
+    def _check_budget(self, reply: str) -> None:
+        s = self.summary
+        if s.paused or not self.limits.budget.exceeded(s.failed, s.sent + s.failed):
+            return
+        s.paused = (
+            f"send of issue {s.issue} paused: {s.failed} of {s.sent + s.failed} deliveries "
+            f"failed, over the error budget ({self.limits.budget.limit:g}); last reply: "
+            f"{reply}. Fix the cause, then run `send {s.issue}` again to resume"
+        )
+        self.stop.set()
+
+    def _halt(self, error: BaseException) -> None:
+        with self._lock:
+            if self.fatal is None:
+                self.fatal = error
+        self.stop.set()

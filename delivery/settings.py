@@ -1,0 +1,190 @@
+"""Send-time settings: the NEWSLETTER dict of pelicanconf.py, overridden by MASTHEAD_* variables.
+
+Secrets (SMTP password, token key) come from the environment so they stay out of files.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+SECURITY_MODES = ("none", "starttls", "tls")
+MIN_SECRET_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    security: str = "none"
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    connections: int = 4
+    rate: float | None = None  # messages per second over all connections; None = no limit
+    error_budget: float = 0.05  # below 1: fraction of attempts; 1 or more: a count
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    path: Path
+    name: str
+    from_address: str
+    reply_to: str
+    list_id: str
+    service_url: str
+    requests_address: str
+    output_path: Path
+    store_path: Path
+    smtp: SmtpSettings
+    secret: str | None = field(default=None, repr=False)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def edition_dir(self, number: int) -> Path:
+        return self.output_path / "editions" / str(number)
+
+    @property
+    def unsubscribe_url_template(self) -> str:
+        return self.service_url.rstrip("/") + "/unsubscribe?token={token}"
+
+    def require_secret(self) -> str:
+        """The token key; signing or checking a token without one is a settings error."""
+        if not self.secret:
+            raise SettingsError(
+                "MASTHEAD_SECRET is not set: export a long random value, e.g. "
+                "`export MASTHEAD_SECRET=$(python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')`; unsubscribe links are signed with it"
+            )
+        if len(self.secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"MASTHEAD_SECRET is too short ({len(self.secret)} characters): "
+                f"use at least {MIN_SECRET_LENGTH} random characters"
+            )
+        return self.secret
+
+
+def load_settings(
+    path: str | os.PathLike[str] = "pelicanconf.py", environ: Mapping[str, str] | None = None
+) -> SendSettings:
+    """Read NEWSLETTER from a Pelican settings file and apply MASTHEAD_* overrides."""
+    env = os.environ if environ is None else environ
+    settings_path = Path(path).resolve()
+    values = _run_settings_file(settings_path)
+    newsletter = values.get("NEWSLETTER")
+    if not isinstance(newsletter, Mapping):
+        raise SettingsError(f"{path}: NEWSLETTER is missing or not a dict: define it there")
+    base = settings_path.parent
+    return SendSettings(
+        path=settings_path,
+        name=_text(newsletter, "name"),
+        from_address=_text(newsletter, "from"),
+        reply_to=str(newsletter.get("reply_to") or ""),
+        list_id=_text(newsletter, "list_id"),
+        service_url=_text(newsletter, "service_url"),
+        requests_address=str(newsletter.get("requests_address") or ""),
+        output_path=base / str(values.get("OUTPUT_PATH", "output")),
+        store_path=_store_path(newsletter, env, base),
+        smtp=_smtp_settings(newsletter.get("smtp") or {}, env),
+        secret=env.get("MASTHEAD_SECRET") or None,
+    )
+
+
+def _run_settings_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SettingsError(f"settings file {path} not found: pass --settings FILE")
+    # publishconf.py does `from pelicanconf import *`: its directory must be importable, and
+    # a pelicanconf cached from another directory (tests, two newsletters) must not leak in.
+    before = set(sys.modules)
+    sys.path.insert(0, str(path.parent))
+    try:
+        return runpy.run_path(str(path))
+    except Exception as error:
+        raise SettingsError(f"{path}: cannot be executed: {error}") from error
+    finally:
+        sys.path.remove(str(path.parent))
+        for name in set(sys.modules) - before:
+            if str(getattr(sys.modules[name], "__file__", "")).startswith(str(path.parent)):
+                del sys.modules[name]
+
+
+def _text(newsletter: Mapping[str, Any], key: str) -> str:
+    value = newsletter.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(f'NEWSLETTER["{key}"] is missing or empty: set it in pelicanconf.py')
+    return value
+
+
+def _store_path(newsletter: Mapping[str, Any], env: Mapping[str, str], base: Path) -> Path:
+    raw = env.get("MASTHEAD_DB") or str(newsletter.get("store") or "subscribers.db")
+    store = Path(raw).expanduser()
+    return store if store.is_absolute() else base / store
+
+
+def _smtp_settings(smtp: Mapping[str, Any], env: Mapping[str, str]) -> SmtpSettings:
+    if not isinstance(smtp, Mapping):
+        raise SettingsError('NEWSLETTER["smtp"] must be a dict: see docs/sending.md')
+    security = env.get("MASTHEAD_SMTP_SECURITY") or str(smtp.get("security", "none"))
+    if security not in SECURITY_MODES:
+        source = (
+            "MASTHEAD_SMTP_SECURITY"
+            if "MASTHEAD_SMTP_SECURITY" in env
+            else 'NEWSLETTER["smtp"]["security"]'
+        )
+        raise SettingsError(f"{source} is {security!r}: use one of none, starttls, tls")
+    default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
+    return SmtpSettings(
+        host=env.get("MASTHEAD_SMTP_HOST") or str(smtp.get("host", "localhost")),
+        port=_port(env.get("MASTHEAD_SMTP_PORT") or smtp.get("port", default_port)),
+        security=security,
+        user=env.get("MASTHEAD_SMTP_USER") or smtp.get("user") or None,
+        password=env.get("MASTHEAD_SMTP_PASSWORD") or None,
+        connections=_positive_int(smtp.get("connections", 4), "connections"),
+        rate=_rate(smtp.get("rate")),
+        error_budget=_budget(smtp.get("error_budget", 0.05)),
+        timeout=float(smtp.get("timeout", 30.0)),
+    )
+
+
+def _port(value: Any) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        port = 0
+    if not 1 <= port <= 65535:
+        raise SettingsError(
+            f"SMTP port {value!r} (MASTHEAD_SMTP_PORT or "
+            'NEWSLETTER["smtp"]["port"]) must be 1-65535'
+        )
+    return port
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise SettingsError(f'NEWSLETTER["smtp"]["{name}"] must be a whole number, at least 1')
+    return value
+
+
+def _rate(value: Any) -> float | None:
+    if value in (None, 0):
+        return None
+    if not isinstance(value, int | float) or value < 0:
+        raise SettingsError('NEWSLETTER["smtp"]["rate"] must be messages per second (0 = no limit)')
+    return float(value)
+
+
+def _budget(value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        raise SettingsError(
+            'NEWSLETTER["smtp"]["error_budget"] must be a fraction (0.05) or a count (25)'
+        )
+    return float(value)

@@ -1,0 +1,411 @@
+"""The subscriber store: SQLite in WAL mode, numbered migrations, one transaction per change.
+
+Subscribers and the delivery log live here. Lists are streamed with keyset pagination (id >
+last id), so memory stays flat whatever the size of the list.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import (
+    DuplicateSubscriber,
+    InvalidAddress,
+    StoreError,
+    SubscriberError,
+    UnknownSubscriber,
+)
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("pending", "active", "unsubscribed", "bounced")
+PAGE_SIZE = 1000
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "subscribers, sends and deliveries",
+        [
+            """CREATE TABLE subscribers (
+                id INTEGER PRIMARY KEY,
+                address TEXT NOT NULL,
+                name TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL
+                    CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+                source TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            # NOCASE folds ASCII only; stored addresses are ASCII (see normalise_address).
+            "CREATE UNIQUE INDEX subscribers_address ON subscribers (address COLLATE NOCASE)",
+            "CREATE INDEX subscribers_status ON subscribers (status, id)",
+            """CREATE TABLE sends (
+                id INTEGER PRIMARY KEY,
+                issue INTEGER NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('real', 'test', 'dry-run')),
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                outcome TEXT NOT NULL DEFAULT 'running',
+                sent INTEGER NOT NULL DEFAULT 0,
+                failed INTEGER NOT NULL DEFAULT 0,
+                note TEXT NOT NULL DEFAULT '')""",
+            "CREATE INDEX sends_issue ON sends (issue, id)",
+            # The address is copied at snapshot time: the log stays readable after a removal.
+            """CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                issue INTEGER NOT NULL,
+                subscriber_id INTEGER REFERENCES subscribers (id) ON DELETE SET NULL,
+                address TEXT NOT NULL,
+                status TEXT NOT NULL
+                    CHECK (status IN ('queued', 'sent', 'failed', 'skipped')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_reply TEXT NOT NULL DEFAULT '',
+                queued_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                UNIQUE (issue, subscriber_id))""",
+            "CREATE INDEX deliveries_issue_status ON deliveries (issue, status, id)",
+        ],
+    ),
+]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def normalise_address(address: str) -> str:
+    """Validate an address; return its ASCII form or raise InvalidAddress.
+
+    Addresses needing SMTPUTF8 (non-ASCII before the @) are refused: many servers cannot
+    deliver them, and ASCII keeps the case-insensitive uniqueness exact.
+    """
+    try:
+        checked = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise InvalidAddress(f"{address.strip()!r} is not a valid address: {error}") from error
+    return checked.ascii_email or checked.normalized
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    address: str
+    name: str
+    status: str
+    source: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    issue: int
+    subscriber_id: int | None
+    address: str
+    status: str
+    attempts: int
+    last_reply: str
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    id: int
+    issue: int
+    kind: str
+    started_at: str
+    finished_at: str | None
+    outcome: str
+    sent: int
+    failed: int
+    note: str
+
+
+_SUBSCRIBER_COLUMNS = "id, address, name, status, source, created_at, updated_at"
+_DELIVERY_COLUMNS = "id, issue, subscriber_id, address, status, attempts, last_reply"
+
+
+class Store:
+    """One SQLite connection shared by the threads of a send, guarded by a lock."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            self._configure()
+            self.migrate()
+        except sqlite3.Error as error:
+            raise StoreError(f"subscriber store {self.path} cannot be opened: {error}") from error
+
+    def _configure(self) -> None:
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode survives a killed process (only power loss can drop the
+        # last commits) and avoids an fsync per delivery row.
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    # -- migrations -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        with self._lock:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            for version, (name, statements) in enumerate(MIGRATIONS, start=1):
+                self._apply(version, name, statements)
+
+    def _apply(self, version: int, name: str, statements: list[str]) -> None:
+        with self.transaction() as db:
+            done = db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,))
+            if done.fetchone():
+                return
+            for statement in statements:
+                db.execute(statement)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, utc_now()),
+            )
+            logger.info("store %s: applied migration %d (%s)", self.path, version, name)
+
+    def schema_version(self) -> int:
+        return self._query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0]
+
+    # -- subscribers ------------------------------------------------------------------------
+
+    def add_subscriber(
+        self, address: str, name: str = "", status: str = "active", source: str = "cli"
+    ) -> Subscriber:
+        address = normalise_address(address)
+        _check_status(status)
+        with self.transaction() as db:
+            if self.lookup(db, address):
+                raise DuplicateSubscriber(f"{address} is already on the list")
+            now = utc_now()
+            db.execute(
+                "INSERT INTO subscribers (address, name, status, source, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (address, name.strip(), status, source, now, now),
+            )
+        return self.require(address)
+
+    def insert_subscriber(self, db: sqlite3.Connection, subscriber: Subscriber) -> None:
+        """Insert a full row inside a caller's transaction (CSV import keeps timestamps)."""
+        db.execute(
+            "INSERT INTO subscribers (address, name, status, source, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                subscriber.address,
+                subscriber.name,
+                subscriber.status,
+                subscriber.source,
+                subscriber.created_at,
+                subscriber.updated_at,
+            ),
+        )
+
+    def get(self, address: str) -> Subscriber | None:
+        with self._lock:
+            return self.lookup(self._db, address.strip())
+
+    def require(self, address: str) -> Subscriber:
+        subscriber = self.get(address)
+        if subscriber is None:
+            raise UnknownSubscriber(f"{address.strip()} is not on the list")
+        return subscriber
+
+    @staticmethod
+    def lookup(db: sqlite3.Connection, address: str) -> Subscriber | None:
+        row = db.execute(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE address = ? COLLATE NOCASE",
+            (address,),
+        ).fetchone()
+        return Subscriber(*row) if row else None
+
+    def set_status(self, address: str, status: str) -> tuple[Subscriber, bool]:
+        """Change a subscriber's status; return (subscriber, whether it changed)."""
+        _check_status(status)
+        with self.transaction() as db:
+            current = self.lookup(db, address.strip())
+            if current is None:
+                raise UnknownSubscriber(f"{address.strip()} is not on the list")
+            if current.status == status:
+                return current, False
+            db.execute(
+                "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?",
+                (status, utc_now(), current.id),
+            )
+        return self.require(current.address), True
+
+    def remove_subscriber(self, address: str) -> Subscriber:
+        with self.transaction() as db:
+            current = self.lookup(db, address.strip())
+            if current is None:
+                raise UnknownSubscriber(f"{address.strip()} is not on the list")
+            db.execute("DELETE FROM subscribers WHERE id = ?", (current.id,))
+        return current
+
+    def subscribers(self, status: str | None = None, page: int = PAGE_SIZE) -> Iterator[Subscriber]:
+        """Stream subscribers in id order, one page in memory at a time."""
+        if status is not None:
+            _check_status(status)
+        last = 0
+        while True:
+            rows = self._query(
+                f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE id > ?"
+                " AND (? IS NULL OR status = ?) ORDER BY id LIMIT ?",
+                (last, status, status, page),
+            )
+            yield from (Subscriber(*row) for row in rows)
+            if len(rows) < page:
+                return
+            last = rows[-1][0]
+
+    def count(self, status: str | None = None) -> int:
+        if status is not None:
+            _check_status(status)
+        sql = "SELECT COUNT(*) FROM subscribers WHERE (? IS NULL OR status = ?)"
+        return self._query(sql, (status, status))[0][0]
+
+    # -- sends and deliveries ---------------------------------------------------------------
+
+    def begin_send(self, issue: int, kind: str, note: str = "") -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO sends (issue, kind, started_at, note) VALUES (?, ?, ?, ?)",
+                (issue, kind, utc_now(), note),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_send(self, send_id: int, outcome: str, sent: int, failed: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE sends SET finished_at = ?, outcome = ?, sent = ?, failed = ? WHERE id = ?",
+                (utc_now(), outcome, sent, failed, send_id),
+            )
+
+    def sends(self, issue: int) -> list[SendRecord]:
+        rows = self._query(
+            "SELECT id, issue, kind, started_at, finished_at, outcome, sent, failed, note"
+            " FROM sends WHERE issue = ? ORDER BY id",
+            (issue,),
+        )
+        return [SendRecord(*row) for row in rows]
+
+    def snapshot(self, issue: int) -> int:
+        """Queue one delivery per active subscriber, in one transaction; return how many."""
+        now = utc_now()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO deliveries"
+                " (issue, subscriber_id, address, status, queued_at, updated_at)"
+                " SELECT ?, id, address, 'queued', ?, ? FROM subscribers"
+                " WHERE status = 'active' ORDER BY id",
+                (issue, now, now),
+            )
+            return cursor.rowcount
+
+    def skip_inactive(self, issue: int) -> int:
+        """Mark queued deliveries skipped when their subscriber left since the snapshot."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'skipped', updated_at = ?,"
+                " last_reply = 'subscriber no longer active'"
+                " WHERE issue = ? AND status = 'queued' AND (subscriber_id IS NULL OR"
+                " subscriber_id NOT IN (SELECT id FROM subscribers WHERE status = 'active'))",
+                (utc_now(), issue),
+            )
+            return cursor.rowcount
+
+    def delivery_counts(self, issue: int) -> dict[str, int]:
+        rows = self._query(
+            "SELECT status, COUNT(*) FROM deliveries WHERE issue = ? GROUP BY status", (issue,)
+        )
+        counts = {"queued": 0, "sent": 0, "failed": 0, "skipped": 0}
+        counts.update(dict(rows))
+        return counts
+
+    def queued(self, issue: int, page: int = PAGE_SIZE) -> Iterator[Delivery]:
+        """Stream queued deliveries whose subscriber is still active, in id order."""
+        last = 0
+        while True:
+            rows = self._query(
+                f"SELECT {', '.join('d.' + c for c in _DELIVERY_COLUMNS.split(', '))}"
+                " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+                " WHERE d.issue = ? AND d.status = 'queued' AND s.status = 'active'"
+                " AND d.id > ? ORDER BY d.id LIMIT ?",
+                (issue, last, page),
+            )
+            yield from (Delivery(*row) for row in rows)
+            if len(rows) < page:
+                return
+            last = rows[-1][0]
+
+    def deliveries(self, issue: int) -> list[Delivery]:
+        rows = self._query(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE issue = ? ORDER BY id", (issue,)
+        )
+        return [Delivery(*row) for row in rows]
+
+    def record_delivery(self, delivery_id: int, status: str, reply: str) -> None:
+        """The server answered: sent or failed, in its own transaction, right now."""
+        now = utc_now()
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET status = ?, last_reply = ?, attempts = attempts + 1,"
+                " updated_at = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+                " WHERE id = ? AND status = 'queued'",
+                (status, reply[:1000], now, status, now, delivery_id),
+            )
+
+    def record_attempt(self, delivery_id: int, reply: str) -> None:
+        """A transient failure: the row stays queued, its reply and count are kept."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, last_reply = ?, updated_at = ?"
+                " WHERE id = ?",
+                (reply[:1000], utc_now(), delivery_id),
+            )
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise SubscriberError(f"status {status!r} is not one of {', '.join(STATUSES)}")

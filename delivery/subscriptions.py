@@ -1,0 +1,42 @@
+"""What a reader can do to their own subscription, with a token or a form.
+
+Shared by `subscribers unsubscribe --token` and the subscription service (issue 6), so both
+apply the same rules: tokens are checked for their purpose first, and the answers never tell
+a stranger whether an address is on the list.
+"""
+
+from __future__ import annotations
+
+from .store import Store, Subscriber, normalise_address
+from .tokens import CONFIRM, UNSUBSCRIBE, make_token, verify_token
+
+
+def unsubscribe_with_token(store: Store, secret: str, token: str) -> tuple[Subscriber, bool]:
+    """Apply an unsubscribe link; idempotent (the second click changes nothing)."""
+    address = verify_token(secret, token, UNSUBSCRIBE).address
+    return store.set_status(address, "unsubscribed")
+
+
+def request_subscription(
+    store: Store, secret: str, address: str, name: str = "", source: str = "web"
+) -> str | None:
+    """Record a subscribe request; return a confirm token to email, or None if nothing to do.
+
+    Unknown addresses become pending; unsubscribed or bounced ones pending again; active
+    ones stay as they are (the caller answers the same either way: no enumeration).
+    """
+    address = normalise_address(address)
+    current = store.get(address)
+    if current is None:
+        store.add_subscriber(address, name=name[:200], status="pending", source=source)
+    elif current.status == "active":
+        return None
+    elif current.status != "pending":
+        store.set_status(address, "pending")
+    return make_token(secret, CONFIRM, address)
+
+
+def confirm_with_token(store: Store, secret: str, token: str) -> tuple[Subscriber, bool]:
+    """Apply a confirm link: the pending subscriber becomes active."""
+    address = verify_token(secret, token, CONFIRM).address
+    return store.set_status(address, "active")

@@ -1,0 +1,102 @@
+"""Signed tokens for unsubscribe and confirm links.
+
+A token is `<payload>.<signature>`, both base64url without padding. The payload holds the
+purpose, the address (lower-cased: addresses are unique case-insensitively) and the issue time;
+the signature is HMAC-SHA256 over the payload with a key derived from MASTHEAD_SECRET. The
+purpose is inside the signed payload, so an unsubscribe token cannot confirm and vice versa,
+and the address is too, so a token cannot be moved to another address.
+
+The address travels in the token (not a database id) so links in old emails keep working after
+the store is exported and imported again; unsubscribe tokens never expire for the same reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from .errors import TokenError
+
+UNSUBSCRIBE = "unsubscribe"
+CONFIRM = "confirm"
+# Seconds a token stays valid, per purpose; None: forever (unsubscribe links in old emails).
+LIFETIMES: dict[str, int | None] = {UNSUBSCRIBE: None, CONFIRM: 7 * 24 * 3600}
+CLOCK_SKEW = 300
+_SEPARATOR = "\n"
+_MAX_TOKEN_LENGTH = 1024
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    purpose: str
+    address: str
+    issued_at: int
+
+
+def make_token(secret: str, purpose: str, address: str, now: float | None = None) -> str:
+    """Sign a token for `purpose` and `address`."""
+    if purpose not in LIFETIMES:
+        raise ValueError(f"unknown token purpose {purpose!r}")
+    issued = int(time.time() if now is None else now)
+    payload = _SEPARATOR.join((purpose, address.lower(), str(issued))).encode()
+    return f"{_b64(payload)}.{_b64(_sign(secret, payload))}"
+
+
+def verify_token(secret: str, token: str, purpose: str, now: float | None = None) -> TokenClaims:
+    """Check signature, purpose and age; return the claims or raise TokenError."""
+    payload, signature = _split(token)
+    if not hmac.compare_digest(signature, _sign(secret, payload)):
+        raise TokenError("token refused: its signature does not match (forged or altered)")
+    claims = _claims(payload)
+    if claims.purpose != purpose:
+        raise TokenError(f"token refused: it is meant to {claims.purpose}, not to {purpose}")
+    _check_age(claims, now)
+    return claims
+
+
+def _sign(secret: str, payload: bytes) -> bytes:
+    # A key derived for tokens only: MASTHEAD_SECRET may sign other things later.
+    key = hmac.new(secret.encode(), b"masthead token v1", hashlib.sha256).digest()
+    return hmac.new(key, payload, hashlib.sha256).digest()
+
+
+def _split(token: str) -> tuple[bytes, bytes]:
+    token = token.strip()
+    if len(token) > _MAX_TOKEN_LENGTH or token.count(".") != 1:
+        raise TokenError("token refused: it is not a Masthead token (copy the whole link)")
+    payload, signature = token.split(".")
+    try:
+        return _unb64(payload), _unb64(signature)
+    except (binascii.Error, ValueError) as error:
+        raise TokenError("token refused: it is damaged (copy the whole link)") from error
+
+
+def _claims(payload: bytes) -> TokenClaims:
+    # Only reached with a valid signature, so the payload is one we wrote.
+    purpose, address, issued = payload.decode().split(_SEPARATOR)
+    return TokenClaims(purpose, address, int(issued))
+
+
+def _check_age(claims: TokenClaims, now: float | None) -> None:
+    current = time.time() if now is None else now
+    if claims.issued_at > current + CLOCK_SKEW:
+        raise TokenError("token refused: it was issued in the future")
+    lifetime = LIFETIMES.get(claims.purpose)
+    if lifetime is not None and current - claims.issued_at > lifetime:
+        raise TokenError(
+            f"token refused: this {claims.purpose} link has expired; ask for a new one"
+        )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not text.isascii():
+        raise ValueError("empty or non-ASCII")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
