@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from delivery.cli import inbox, send_command, subscribers
 from masthead import build as site
 from masthead import check as checks
 from masthead import editions, preview, progress, scaffold
@@ -154,15 +155,9 @@ def edition(obj: dict, number: int, kind: str | None) -> None:
         )
 
 
-# Send-time commands (`subscribers`, `send`, `inbox`) live in delivery/cli.py, written on
-# another branch; until it is merged here, publish.py runs without them.
-try:
-    from delivery.cli import inbox, send_command, subscribers
-except ImportError:
-    pass
-else:
-    for command in (subscribers, send_command, inbox):
-        cli.add_command(command)
+# Send time: `subscribers`, `send` and `inbox` (delivery/ reads only the built editions).
+for command in (subscribers, send_command, inbox):
+    cli.add_command(command)
 
 
 if __name__ == "__main__":

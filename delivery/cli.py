@@ -71,7 +71,9 @@ def subscribers() -> None:
 @subscribers.command("add")
 @click.argument("address")
 @click.option("--name", default="", help="The subscriber's name.")
-@click.option("--status", type=STATUS, default="active", show_default=True)
+@click.option(
+    "--status", type=STATUS, default="active", show_default=True, help="Their starting status."
+)
 @click.pass_context
 @friendly
 def add_command(ctx: click.Context, address: str, name: str, status: str) -> None:

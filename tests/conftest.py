@@ -178,9 +178,9 @@ class QuietHandler(__import__("http.server").server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def newsletter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """For the CLI tests: MINIMAL and its own settings.py in tmp_path, the working directory;
-    `newsletter.run(*args)` invokes publish.py (see tests/cli_helpers.py)."""
+    `editor.run(*args)` invokes publish.py (see tests/cli_helpers.py)."""
     from tests.cli_helpers import make_newsletter
 
     return make_newsletter(tmp_path, monkeypatch)

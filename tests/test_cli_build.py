@@ -9,8 +9,8 @@ from tests.cli_helpers import one_line_error
 BROKEN = {"articles/two.md": "---\ntitle: Listening again\nissue: 7\nseries: nope\npart: 2\n---\n"}
 
 
-def test_build_prints_a_summary_and_where_to_open(newsletter):
-    result = newsletter.run("build")
+def test_build_prints_a_summary_and_where_to_open(editor):
+    result = editor.run("build")
     assert result.exit_code == 0, result.output
     summary, where = result.stdout.splitlines()
     # Editions: 2 once the email edition module is in the plugin, 0 before.
@@ -19,22 +19,20 @@ def test_build_prints_a_summary_and_where_to_open(newsletter):
     )
     assert where == "Open output/index.html with `python publish.py preview`"
     assert result.stderr == ""  # Pelican's "Done: Processed 0 articles…" line is silenced
-    assert (newsletter.output / "issues/2/index.html").is_file()
+    assert (editor.output / "issues/2/index.html").is_file()
 
 
-def test_build_into_another_directory_with_drafts(newsletter):
-    newsletter.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
-    result = newsletter.run("build", "--drafts", "--output", "site")
+def test_build_into_another_directory_with_drafts(editor):
+    editor.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
+    result = editor.run("build", "--drafts", "--output", "site")
     assert result.exit_code == 0, result.output
     assert "Built 2 issues and 1 drafts" in result.stdout
-    assert (newsletter.root / "site/issues/3/index.html").is_file()
+    assert (editor.root / "site/issues/3/index.html").is_file()
 
 
-def test_build_prints_our_warnings_with_file_and_line(newsletter):
-    newsletter.write(
-        {"articles/workshop.md": "---\ntitle: A workshop\nissue: 2\ncolour: red\n---\n"}
-    )
-    result = newsletter.run("build")
+def test_build_prints_our_warnings_with_file_and_line(editor):
+    editor.write({"articles/workshop.md": "---\ntitle: A workshop\nissue: 2\ncolour: red\n---\n"})
+    result = editor.run("build")
     assert result.exit_code == 0
     assert result.stderr.startswith(
         "content/articles/workshop.md:4: warning: unknown field 'colour'"
@@ -43,10 +41,10 @@ def test_build_prints_our_warnings_with_file_and_line(newsletter):
     assert "1 warnings." in result.stdout
 
 
-def test_build_lists_every_error_and_exits_1(newsletter):
-    assert newsletter.run("build").exit_code == 0
-    newsletter.write(BROKEN)
-    result = newsletter.run("build")
+def test_build_lists_every_error_and_exits_1(editor):
+    assert editor.run("build").exit_code == 0
+    editor.write(BROKEN)
+    result = editor.run("build")
     last = one_line_error(result, 1)
     assert last == "Error: 2 problems in the content; nothing written"
     problems = result.stderr.splitlines()[:-1]
@@ -56,24 +54,24 @@ def test_build_lists_every_error_and_exits_1(newsletter):
         "content/articles/two.md:4: series 'nope' does not exist in content/series/ "
         "(known: listen)",
     ]
-    assert (newsletter.output / "issues/2/index.html").is_file()  # the last good build stays
+    assert (editor.output / "issues/2/index.html").is_file()  # the last good build stays
 
 
-def test_a_missing_settings_file_is_a_usage_error(newsletter):
-    result = newsletter.run("--settings", "nope.py", "build")
+def test_a_missing_settings_file_is_a_usage_error(editor):
+    result = editor.run("--settings", "nope.py", "build")
     assert (
         one_line_error(result, 2) == "Error: nope.py: no such settings file (give --settings FILE)"
     )
 
 
-def test_an_unexpected_error_is_one_line_unless_debug(newsletter, monkeypatch):
+def test_an_unexpected_error_is_one_line_unless_debug(editor, monkeypatch):
     from masthead import build as site
 
     def explode(*args, **kwargs):
         raise RuntimeError("the theme is on fire")
 
     monkeypatch.setattr(site, "build", explode)
-    line = one_line_error(newsletter.run("build"), 1)
+    line = one_line_error(editor.run("build"), 1)
     assert "RuntimeError: the theme is on fire" in line and "--debug" in line
-    result = newsletter.run("--debug", "build")
+    result = editor.run("--debug", "build")
     assert isinstance(result.exception, RuntimeError)  # the traceback is the user's to see

@@ -6,22 +6,22 @@ from masthead.check import check_editions
 from tests.cli_helpers import one_line_error, write_edition
 
 
-def test_check_passes_on_a_good_newsletter_and_leaves_output_alone(newsletter):
-    result = newsletter.run("check")
+def test_check_passes_on_a_good_newsletter_and_leaves_output_alone(editor):
+    result = editor.run("check")
     assert result.exit_code == 0, result.output
     assert result.stdout == "Check passed (0 warnings).\n"
-    assert not newsletter.output.exists()  # built in a temporary directory
+    assert not editor.output.exists()  # built in a temporary directory
 
 
-def test_check_finds_links_to_pages_that_do_not_exist(newsletter):
-    newsletter.write(
+def test_check_finds_links_to_pages_that_do_not_exist(editor):
+    editor.write(
         {
             "articles/workshop.md": "---\ntitle: A workshop\nissue: 2\n---\n"
             "See [issue 7](/issues/7/), [the first](/issues/1/), [a PDF](/files/x.pdf),\n"
             "[elsewhere](https://example.org/x), [mail](mailto:a@example.org) and [top](#top).\n"
         }
     )
-    result = newsletter.run("check")
+    result = editor.run("check")
     assert one_line_error(result, 1) == "Error: 4 problems found by check"
     problems = result.stderr.splitlines()[:-1]
     # The article's page and its issue page each hold the two broken links.
@@ -33,9 +33,9 @@ def test_check_finds_links_to_pages_that_do_not_exist(newsletter):
     assert problems[2].startswith("output/issues/2/workshop/index.html:")
 
 
-def test_check_fails_on_content_errors_like_build(newsletter):
-    newsletter.write({"issues/002.md": "---\nnumber: 2\n---\n"})
-    result = newsletter.run("check")
+def test_check_fails_on_content_errors_like_build(editor):
+    editor.write({"issues/002.md": "---\nnumber: 2\n---\n"})
+    result = editor.run("check")
     assert one_line_error(result, 1) == "Error: 3 problems in the content; nothing written"
     assert "content/issues/002.md:1: field 'date' is required" in result.stderr
 

@@ -33,9 +33,7 @@ def test_every_command_has_help_text(path, command):
 
 
 @pytest.mark.parametrize("path,command", COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
-def test_every_option_of_the_editors_commands_has_help_text(path, command):
-    if command.callback and command.callback.__module__ != "publish":
-        pytest.skip("delivery/cli.py's commands are tested on their own")
+def test_every_option_has_help_text(path, command):
     for option in command.params:
         if isinstance(option, click.Option):
             assert option.help, f"{' '.join(path)} {option.opts[0]} has no help text"

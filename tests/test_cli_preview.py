@@ -29,17 +29,17 @@ def test_the_server_answers_on_localhost_and_stops(tmp_path):
         assert probe.connect_ex(("127.0.0.1", int(server.url.rsplit(":", 1)[1][:-1]))) != 0
 
 
-def test_a_port_in_use_is_one_line_and_exit_2(newsletter):
+def test_a_port_in_use_is_one_line_and_exit_2(editor):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        line = one_line_error(newsletter.run("preview", "--port", str(port)), 2)
+        line = one_line_error(editor.run("preview", "--port", str(port)), 2)
     assert f"cannot serve on 127.0.0.1:{port}" in line and "--port" in line
 
 
-def test_preview_builds_drafts_serves_and_rebuilds_on_change(newsletter):
-    newsletter.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
+def test_preview_builds_drafts_serves_and_rebuilds_on_change(editor):
+    editor.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
     said: list[str] = []
     preview = Preview(open_project("settings.py"), 0, said.append)
     stop = threading.Event()
@@ -51,9 +51,9 @@ def test_preview_builds_drafts_serves_and_rebuilds_on_change(newsletter):
         assert f"Latest issue: {url}issues/3/" in said[0]
         assert "Front Line" in fetch(url + "issues/3/")
         edited = "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\nA brand-new welcome.\n"
-        newsletter.write({"issues/003.md": edited})
+        editor.write({"issues/003.md": edited})
         wait_for(lambda: "brand-new welcome" in fetch(url + "issues/3/"))
-        newsletter.write({"issues/003.md": "---\nnumber: 3\n---\n"})
+        editor.write({"issues/003.md": "---\nnumber: 3\n---\n"})
         wait_for(lambda: any("still serving the last good build" in line for line in said))
         assert "brand-new welcome" in fetch(url + "issues/3/")
     finally:
