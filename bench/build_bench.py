@@ -24,6 +24,7 @@ import datetime
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,14 +51,15 @@ AUTHORS = [
     "Priya Lindqvist", "Maren Okafor", "Tomasz Reyes", "Dana Whitcombe", "Luis Ferreira",
     "Aiko Brandt", "Sam Oduya", "Hélène Marsh",
 ]  # fmt: skip
-WORDS = (
+VOCABULARY = (
     "team customer queue agent lead week contact case answer question schedule shift hour "
     "plan budget change habit check measure score survey reply ticket chat phone email "
     "handoff owner note policy help article tool macro training coach review meeting "
     "trouble outage spike forecast staff hire leave rule promise trust voice tone clear "
     "simple quick careful honest small steady useful real common better every first last "
     "start finish count compare decide write read listen ask explain share track test"
-).split()
+)
+WORDS = VOCABULARY.split(" ")
 LOCATIONS = ["Portsmouth Public Library", "Dover Grange Hall", "Online (video call)"]
 
 
@@ -260,67 +262,171 @@ profile.enable()
 build({settings!r}, output={output!r}, content={content!r})
 profile.disable()
 profile.dump_stats({stats!r})
-stats = pstats.Stats({stats!r})
+import io, site
+out = io.StringIO()
+stats = pstats.Stats({stats!r}, stream=out)
+print("Top {top} by cumulative time:", file=out)
 stats.sort_stats("cumulative").print_stats({top})
-stats.sort_stats("tottime").print_stats({top})
+print("Top 15 by own time:", file=out)
+stats.sort_stats("tottime").print_stats(15)
+text = out.getvalue()
+for prefix in site.getsitepackages():
+    text = text.replace(prefix + "/", "")
+print(text.replace({root!r} + "/", ""))
 """
+
+
+# Wall-clock phases without the profiler's overhead: wrap the plugin's phase functions.
+MASTHEAD_PHASES = """\
+import json, sys, time
+begin = time.perf_counter()
+sys.path.insert(0, {root!r})
+sys.path.insert(0, {plugins!r})
+from newsletter import feeds, generator, loader
+spent = {{}}
+
+def timed(module, name, label):
+    inner = getattr(module, name)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+    setattr(module, name, wrapper)
+
+timed(loader, "read_kind", "read files + YAML (reader.read_kind)")
+timed(loader, "_render_bodies", "Markdown + links (loader._render_bodies)")
+timed(generator, "load_newsletter", "model: generate_context total")
+timed(generator.NewsletterGenerator, "_page", "templates + writes (generator._page)")
+timed(feeds, "write_feeds", "Atom feeds (feeds.write_feeds)")
+timed(generator.NewsletterGenerator, "_write_editions", "editions (generator._write_editions)")
+from masthead.build import build
+spent["imports (masthead.build, pelican)"] = time.perf_counter() - begin
+start = time.perf_counter()
+build({settings!r}, output={output!r}, content={content!r})
+spent["build total (masthead.build.build)"] = time.perf_counter() - start
+print(json.dumps(spent))
+"""
+
+
+def phases(content: Path, output: Path, repeat: int) -> dict[str, float]:
+    """Best-of-`repeat` seconds per phase of one Masthead build, in a fresh process each."""
+    code = MASTHEAD_PHASES.format(
+        root=str(ROOT),
+        plugins=str(ROOT / "plugins"),
+        settings=str(ROOT / "pelicanconf.py"),
+        output=str(output),
+        content=str(content),
+    )
+    runs = []
+    for _ in range(repeat):
+        shutil.rmtree(output, ignore_errors=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        )
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    best = min(runs, key=lambda r: r["build total (masthead.build.build)"])
+    total = best["build total (masthead.build.build)"]
+    model = best.pop("model: generate_context total")
+    best["model: checks, links, topics (rest of load_newsletter)"] = model - sum(
+        v for k, v in best.items() if k.startswith(("read files", "Markdown"))
+    )
+    accounted = sum(v for k, v in best.items() if not k.startswith(("build total", "imports")))
+    best["Pelican: settings, pages, static, swap (rest)"] = total - accounted
+    order = [
+        "imports",
+        "read files",
+        "Markdown",
+        "model",
+        "templates",
+        "Atom",
+        "editions",
+        "Pelican",
+        "build total",
+    ]
+    rank = {label: next(i for i, o in enumerate(order) if label.startswith(o)) for label in best}
+    return dict(sorted(best.items(), key=lambda kv: rank[kv[0]]))
+
+
+def markdown_costs(items: list[Item]) -> list[tuple[str, float]]:
+    """ms per article body for Masthead's MARKDOWN setting and cheaper alternatives."""
+    from markdown import Markdown
+
+    configs = [
+        ("extra + smarty (pelicanconf.py MARKDOWN)", ["extra", "smarty"]),
+        ("extra only", ["extra"]),
+        ("Pelican default (codehilite, extra, meta, toc)", ["codehilite", "extra", "meta", "toc"]),
+    ]
+    bodies = [item.body for item in items]
+    costs = []
+    for label, names in configs:
+        md = Markdown(extensions=[f"markdown.extensions.{n}" for n in names], output_format="html5")
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for body in bodies:
+                md.reset().convert(body)
+            best = min(best, time.perf_counter() - start)
+        costs.append((label, 1000 * best / len(bodies)))
+    return costs
 
 
 def count_files(directory: Path) -> int:
     return sum(1 for p in directory.rglob("*") if p.is_file())
 
 
-def run_masthead(content: Path, output: Path) -> tuple[float, dict]:
+@dataclass
+class Run:
+    wall: float  # seconds, whole subprocess
+    cpu: float  # user + system seconds of the subprocess (less sensitive to a busy machine)
+    info: dict
+
+
+def _timed(command: list[str], cwd: Path, what: str) -> Run:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(f"{what} build failed:\n{done.stdout}\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    lines = done.stdout.strip().splitlines()
+    info = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
+    return Run(wall, cpu, info)
+
+
+def run_masthead(content: Path, output: Path) -> Run:
     code = MASTHEAD_CHILD.format(
         root=str(ROOT),
         settings=str(ROOT / "pelicanconf.py"),
         output=str(output),
         content=str(content),
     )
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    wall = time.perf_counter() - start
-    if done.returncode:
-        sys.exit(f"Masthead build failed:\n{done.stdout}\n{done.stderr}")
-    return wall, json.loads(done.stdout.strip().splitlines()[-1])
+    return _timed([sys.executable, "-c", code], ROOT, "Masthead")
 
 
-def run_plain(site: Path, output: Path) -> tuple[float, dict]:
+def run_plain(site: Path, output: Path) -> Run:
     pelican = Path(sys.executable).with_name("pelican")
     command = [str(pelican), "content", "-s", "pelicanconf.py", "-o", str(output), "-q"]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=site, check=False)
-    wall = time.perf_counter() - start
-    if done.returncode:
-        sys.exit(f"plain Pelican build failed:\n{done.stdout}\n{done.stderr}")
-    return wall, {}
-
-
-def best_of(repeat: int, runner, *args) -> tuple[float, dict]:
-    output = args[-1]
-    results = []
-    for _ in range(repeat):
-        shutil.rmtree(output, ignore_errors=True)  # every run writes a fresh output
-        results.append(runner(*args))
-    return min(results, key=lambda r: r[0])
+    return _timed(command, site, "plain Pelican")
 
 
 @dataclass
 class Row:
     n: int
     articles: int
-    masthead: float
-    plain: float
+    masthead: Run  # best wall clock of the repeats
+    plain: Run
     masthead_files: int
     plain_files: int
-    masthead_inner: float
-    editions: int
+    masthead_cpu: float  # best CPU time of the repeats
+    plain_cpu: float
 
     @property
     def ratio(self) -> float:
-        return self.masthead / self.plain
+        return self.masthead.wall / self.plain.wall
 
 
 def bench(n: int, repeat: int, work: Path) -> Row:
@@ -330,19 +436,26 @@ def bench(n: int, repeat: int, work: Path) -> Row:
     write_masthead(items, series, masthead_content)
     write_plain(items, plain_site)
     m_out, p_out = work / f"masthead-{n}" / "output", plain_site / "output"
-    m_wall, m_info = best_of(repeat, run_masthead, masthead_content, m_out)
-    p_wall, _ = best_of(repeat, run_plain, plain_site, p_out)
-    if m_info["articles"] != len(items):
-        sys.exit(f"Masthead built {m_info['articles']} articles, expected {len(items)}")
+    m_runs, p_runs = [], []
+    for _ in range(repeat):  # interleaved, so a busy spell on the machine hits both alike
+        for runs, runner, source, output in (
+            (m_runs, run_masthead, masthead_content, m_out),
+            (p_runs, run_plain, plain_site, p_out),
+        ):
+            shutil.rmtree(output, ignore_errors=True)  # every run writes a fresh output
+            runs.append(runner(source, output))
+    m_best = min(m_runs, key=lambda r: r.wall)
+    if m_best.info["articles"] != len(items):
+        sys.exit(f"Masthead built {m_best.info['articles']} articles, expected {len(items)}")
     return Row(
         n,
         len(items),
-        m_wall,
-        p_wall,
+        m_best,
+        min(p_runs, key=lambda r: r.wall),
         count_files(m_out),
         count_files(p_out),
-        m_info["inner"],
-        m_info["editions"],
+        min(r.cpu for r in m_runs),
+        min(r.cpu for r in p_runs),
     )
 
 
@@ -360,7 +473,18 @@ def profile(n: int, work: Path, top: int) -> None:
         stats=str(stats),
         top=top,
     )
-    print(f"\n## cProfile of the Masthead build, N={n} (stats saved to {stats})\n", flush=True)
+    print(f"\n## Where the Masthead build's time goes, N={n} ({len(items)} articles)\n")
+    print("Phases (wall clock, no profiler, best of 3 fresh processes):")
+    spent = phases(content, work / f"profile-{n}" / "phases-output", 3)
+    total = spent["build total (masthead.build.build)"]
+    for label, seconds in spent.items():
+        overall = label.startswith(("build total", "imports"))
+        share = "" if overall else f"{100 * seconds / total:5.1f}%"
+        print(f"  {label:<58} {seconds:6.2f}s {share}")
+    print("\nMarkdown alone, per article body (same generated bodies):")
+    for label, ms in markdown_costs(items):
+        print(f"  {label:<58} {ms:6.2f} ms")
+    print(f"\ncProfile (stats saved to {stats.relative_to(ROOT)}):\n", flush=True)
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
@@ -379,39 +503,54 @@ def main() -> None:
         + (
             "PRESENT (plugins/newsletter/edition.py): Masthead times include editions"
             if edition.exists()
-            else "ABSENT (no plugins/newsletter/edition.py): Masthead times are the web archive only"
+            else "ABSENT (no plugins/newsletter/edition.py): Masthead times are web archive only"
         )
     )
-    print("Times: wall clock of the whole build subprocess (start-up, imports, build).\n")
+    print("Times: wall clock of the whole build subprocess (start-up, imports, build);")
+    print("Masthead and plain Pelican runs interleaved; CPU = user + system time of the child.")
+    print(f"Load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     rows = []
     with tempfile.TemporaryDirectory(prefix="masthead-bench-") as tmp:
         for n in args.sizes:
             rows.append(bench(n, args.repeat, Path(tmp)))
             r = rows[-1]
             print(
-                f"  N={r.n}: Masthead {r.masthead:.2f}s ({r.masthead_files} files, "
-                f"{r.editions} editions, {r.masthead_inner:.2f}s inside the process), "
-                f"plain Pelican {r.plain:.2f}s ({r.plain_files} files)",
+                f"  N={r.n}: Masthead {r.masthead.wall:.2f}s ({r.masthead_files} files, "
+                f"{r.masthead.info['editions']} editions, {r.masthead.info['inner']:.2f}s inside "
+                f"the process), plain Pelican {r.plain.wall:.2f}s ({r.plain_files} files)",
                 flush=True,
             )
         header = (
             f"\n{'N':>5} {'articles':>8} {'Masthead s':>10} {'Pelican s':>10} {'ratio':>6} "
-            f"{'M ms/art':>9} {'P ms/art':>9} {'M files':>8} {'P files':>8}"
+            f"{'M ms/art':>9} {'P ms/art':>9} {'M CPU s':>8} {'P CPU s':>8} {'M files':>8} "
+            f"{'P files':>8}"
         )
         print(header)
         print("-" * (len(header) - 1))
         for r in rows:
             print(
-                f"{r.n:>5} {r.articles:>8} {r.masthead:>10.2f} {r.plain:>10.2f} {r.ratio:>6.2f} "
-                f"{1000 * r.masthead / r.articles:>9.2f} {1000 * r.plain / r.articles:>9.2f} "
-                f"{r.masthead_files:>8} {r.plain_files:>8}"
+                f"{r.n:>5} {r.articles:>8} {r.masthead.wall:>10.2f} {r.plain.wall:>10.2f} "
+                f"{r.ratio:>6.2f} {1000 * r.masthead.wall / r.articles:>9.2f} "
+                f"{1000 * r.plain.wall / r.articles:>9.2f} {r.masthead_cpu:>8.2f} "
+                f"{r.plain_cpu:>8.2f} {r.masthead_files:>8} {r.plain_files:>8}"
             )
         if len(rows) >= 2:
             a, b = rows[0], rows[-1]
-            scale = b.n / a.n
+            m_growth, p_growth = b.masthead.wall / a.masthead.wall, b.plain.wall / a.plain.wall
             print(
-                f"\nGrowth {a.n} -> {b.n} issues (linear = {scale:.1f}): "
-                f"Masthead x{b.masthead / a.masthead:.2f}, plain Pelican x{b.plain / a.plain:.2f}"
+                f"\nGrowth {a.n} -> {b.n} issues (linear = {b.n / a.n:.1f}): "
+                f"Masthead x{m_growth:.2f}, plain Pelican x{p_growth:.2f} (CPU time: Masthead "
+                f"x{b.masthead_cpu / a.masthead_cpu:.2f}, plain Pelican "
+                f"x{b.plain_cpu / a.plain_cpu:.2f})"
+            )
+            extra = b.articles - a.articles
+            m_slope = (b.masthead.wall - a.masthead.wall) / extra
+            p_slope = (b.plain.wall - a.plain.wall) / extra
+            print(
+                f"Marginal cost per added article: Masthead {1000 * m_slope:.2f} ms, "
+                f"plain Pelican {1000 * p_slope:.2f} ms; fixed cost (intercept): Masthead "
+                f"{a.masthead.wall - m_slope * a.articles:.2f}s, plain Pelican "
+                f"{a.plain.wall - p_slope * a.articles:.2f}s"
             )
         if args.profile:
             profile(args.profile, Path(tmp), args.top)
