@@ -26,6 +26,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -298,7 +299,9 @@ def timed(module, name, label):
 timed(loader, "read_kind", "read files + YAML (reader.read_kind)")
 timed(loader, "_render_bodies", "Markdown + links (loader._render_bodies)")
 timed(generator, "load_newsletter", "model: generate_context total")
-timed(generator.NewsletterGenerator, "_page", "templates + writes (generator._page)")
+timed(generator.NewsletterGenerator, "_page", "pages: generator._page total")
+import jinja2
+timed(jinja2.Template, "render", "Jinja rendering (Template.render)")
 timed(feeds, "write_feeds", "Atom feeds (feeds.write_feeds)")
 timed(generator.NewsletterGenerator, "_write_editions", "editions (generator._write_editions)")
 from masthead.build import build
@@ -312,16 +315,16 @@ print(json.dumps(spent))
 
 def phases(content: Path, output: Path, repeat: int) -> dict[str, float]:
     """Best-of-`repeat` seconds per phase of one Masthead build, in a fresh process each."""
-    code = MASTHEAD_PHASES.format(
-        root=str(ROOT),
-        plugins=str(ROOT / "plugins"),
-        settings=str(ROOT / "pelicanconf.py"),
-        output=str(output),
-        content=str(content),
-    )
     runs = []
-    for _ in range(repeat):
-        shutil.rmtree(output, ignore_errors=True)
+    for i in range(repeat):
+        code = MASTHEAD_PHASES.format(
+            root=str(ROOT),
+            plugins=str(ROOT / "plugins"),
+            settings=str(ROOT / "pelicanconf.py"),
+            output=str(output / str(i)),
+            content=str(content),
+        )
+        os.sync()
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
         )
@@ -332,6 +335,10 @@ def phases(content: Path, output: Path, repeat: int) -> dict[str, float]:
     best["model: checks, links, topics (rest of load_newsletter)"] = model - sum(
         v for k, v in best.items() if k.startswith(("read files", "Markdown"))
     )
+    page_total = best.pop("pages: generator._page total")
+    best["writes: mkdir + open + write (rest of generator._page)"] = page_total - best.get(
+        "Jinja rendering (Template.render)", 0.0
+    )
     accounted = sum(v for k, v in best.items() if not k.startswith(("build total", "imports")))
     best["Pelican: settings, pages, static, swap (rest)"] = total - accounted
     order = [
@@ -339,7 +346,8 @@ def phases(content: Path, output: Path, repeat: int) -> dict[str, float]:
         "read files",
         "Markdown",
         "model",
-        "templates",
+        "Jinja",
+        "writes",
         "Atom",
         "editions",
         "Pelican",
@@ -423,6 +431,7 @@ class Row:
     plain_files: int
     masthead_cpu: float  # best CPU time of the repeats
     plain_cpu: float
+    paired: float  # median over repeats of Masthead / Pelican wall time, run back to back
 
     @property
     def ratio(self) -> float:
@@ -435,14 +444,16 @@ def bench(n: int, repeat: int, work: Path) -> Row:
     plain_site = work / f"plain-{n}"
     write_masthead(items, series, masthead_content)
     write_plain(items, plain_site)
-    m_out, p_out = work / f"masthead-{n}" / "output", plain_site / "output"
     m_runs, p_runs = [], []
-    for _ in range(repeat):  # interleaved, so a busy spell on the machine hits both alike
+    for i in range(repeat):  # interleaved, so a busy spell on the machine hits both alike
+        m_out, p_out = work / f"masthead-{n}" / f"output-{i}", plain_site / f"output-{i}"
         for runs, runner, source, output in (
             (m_runs, run_masthead, masthead_content, m_out),
             (p_runs, run_plain, plain_site, p_out),
         ):
-            shutil.rmtree(output, ignore_errors=True)  # every run writes a fresh output
+            # A fresh output directory each run, nothing deleted while timing, dirty pages of
+            # earlier runs flushed first: no run pays for another's file-system work.
+            os.sync()
             runs.append(runner(source, output))
     m_best = min(m_runs, key=lambda r: r.wall)
     if m_best.info["articles"] != len(items):
@@ -456,6 +467,7 @@ def bench(n: int, repeat: int, work: Path) -> Row:
         count_files(p_out),
         min(r.cpu for r in m_runs),
         min(r.cpu for r in p_runs),
+        statistics.median(m.wall / p.wall for m, p in zip(m_runs, p_runs, strict=True)),
     )
 
 
@@ -534,6 +546,10 @@ def main() -> None:
                 f"{1000 * r.plain.wall / r.articles:>9.2f} {r.masthead_cpu:>8.2f} "
                 f"{r.plain_cpu:>8.2f} {r.masthead_files:>8} {r.plain_files:>8}"
             )
+        print(
+            "\nMedian ratio of back-to-back pairs (robust to a busy machine): "
+            + ", ".join(f"N={r.n} {r.paired:.2f}" for r in rows)
+        )
         if len(rows) >= 2:
             a, b = rows[0], rows[-1]
             m_growth, p_growth = b.masthead.wall / a.masthead.wall, b.plain.wall / a.plain.wall
