@@ -9,7 +9,8 @@ cross-references, ~250-word Markdown bodies) twice, in a temporary directory:
   pages/ and images/), built with `masthead.build.build()` and the repository's pelicanconf.py;
 * plain Pelican's format (Title:/Date:/Category:/Tags:/Author:/Slug: lines, the same bodies),
   built with `pelican content -s pelicanconf.py`: default theme (notmyidea), default settings
-  (default feeds, no pagination), content cache off.
+  (default feeds, no pagination), content cache off, and Masthead's Markdown extensions
+  (extra + smarty) so both do the same Markdown work.
 
 Every build runs in a fresh subprocess; the wall-clock time of the whole subprocess (interpreter
 start, imports, build) is measured, repeated, and the best run kept. `--profile N` also runs the
@@ -215,6 +216,17 @@ TIMEZONE = "America/New_York"
 DEFAULT_LANG = "en"
 CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
+# The same Markdown extensions as Masthead's pelicanconf.py, so both do the same Markdown work
+# (smarty alone doubles it); everything else is Pelican's default.
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.codehilite": {"css_class": "highlight"},
+        "markdown.extensions.extra": {},
+        "markdown.extensions.meta": {},
+        "markdown.extensions.smarty": {},
+    },
+    "output_format": "html5",
+}
 """
 
 

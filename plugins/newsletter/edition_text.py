@@ -15,7 +15,11 @@ def edition_text(view: EditionView, renderer: TextRenderer) -> str:
     """The whole text part; `%%recipient%%` and `%%unsubscribe_url%%` are left for the send."""
     blocks = [*_draft(view), _masthead(view), _contents(view)]
     if view.issue.welcome_md.strip():
-        blocks.append(renderer.render(view.issue.welcome_md, view.source_dir(view.issue)))
+        blocks.append(
+            renderer.render(
+                view.issue.welcome_parsed or view.issue.welcome_md, view.source_dir(view.issue)
+            )
+        )
         blocks += _references(renderer)
     for section, articles in view.issue.sections:
         blocks += [RULE, section.upper()]
@@ -55,7 +59,7 @@ def _article(view: EditionView, renderer: TextRenderer, article: Article) -> lis
     if article.byline:
         head += wrap(f"By {article.byline}")
     blocks = ["\n".join(head), _series_note(view, article), _event(article)]
-    blocks.append(renderer.render(article.body_md, view.source_dir(article)))
+    blocks.append(renderer.render(article.body_parsed or article.body_md, view.source_dir(article)))
     blocks.append(f"Read it on the web: {view.links.page(article.url)}")
     return [*blocks, *_references(renderer)]
 

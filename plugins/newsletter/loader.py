@@ -22,6 +22,7 @@ from .model import (
     resolve_link,
     slugify,
 )
+from .plaintext import markdown_parser, parse
 from .problems import ContentError, Problem
 from .reader import KINDS, RawFile, read_kind
 
@@ -68,7 +69,7 @@ def load_newsletter(
     if not include_drafts:
         _drop_drafts(newsletter)
     _attach_parts_and_topics(newsletter)
-    md = Markdown(**_markdown_options(markdown_settings))
+    md = markdown_parser(markdown_settings)
     links = Links(newsletter.url_of, content_dir, siteurl, problems)
     _render_bodies(newsletter, raw, md, links)
     if any(not p.warning for p in problems):
@@ -316,18 +317,6 @@ def _content_path(path: str) -> str:
 # --- Markdown ------------------------------------------------------------------------------
 
 
-def _markdown_options(settings: dict) -> dict:
-    """Pelican's MARKDOWN setting, as its own Markdown reader applies it."""
-    configs = dict(settings.get("extension_configs", {}))
-    named = list(settings.get("extensions", []))
-    extensions = named + [e for e in configs if e not in named]
-    return {
-        "extensions": extensions,
-        "extension_configs": configs,
-        "output_format": settings.get("output_format", "html5"),
-    }
-
-
 def _render_bodies(
     newsletter: Newsletter, raw: dict[str, list[RawFile]], md: Markdown, links: Links
 ) -> None:
@@ -335,11 +324,12 @@ def _render_bodies(
     items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
     for item in items:
         source = raw_of[item.source.path]
-        html = links.resolve(md.reset().convert(source.body), source)
+        html, parsed = parse(md, source.body)
+        html = links.resolve(html, source)
         if isinstance(item, Issue):
-            item.welcome_html = html
+            item.welcome_html, item.welcome_parsed = html, parsed
         elif isinstance(item, Article):
-            item.body_html = html
+            item.body_html, item.body_parsed = html, parsed
         else:
             item.description_html = html
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from unidecode import unidecode
 
@@ -145,6 +146,7 @@ class Article:
     body_md: str
     body_html: str
     source: Source
+    body_parsed: Any = None  # the Markdown tree, kept for the text edition (plaintext.Parsed)
     # Linked after every file is read:
     issue: Issue | None = None
     series: Series | None = None
@@ -200,6 +202,7 @@ class Issue:
     welcome_md: str
     welcome_html: str
     source: Source
+    welcome_parsed: Any = None  # the Markdown tree, kept for the text edition
     articles: list[Article] = field(default_factory=list)  # in reading order
     previous: Issue | None = None  # neighbouring published issues
     next: Issue | None = None

@@ -11,6 +11,7 @@ import html
 import re
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -34,12 +35,32 @@ class _KeepTree(Treeprocessor):
         self.md.tree = root  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """One Markdown document as the loader parsed it: the element tree and the raw HTML
+    it stashed. The text edition walks it instead of parsing the source a second time."""
+
+    tree: Element
+    stash: list
+
+
 def markdown_parser(markdown_settings: dict) -> markdown.Markdown:
-    """The site's Markdown extensions, keeping the element tree for TextRenderer."""
+    """Pelican's MARKDOWN setting, as its own reader applies it, keeping the element tree."""
     configs = dict(markdown_settings.get("extension_configs", {}))
-    md = markdown.Markdown(extensions=list(configs), extension_configs=configs)
+    named = list(markdown_settings.get("extensions", []))
+    md = markdown.Markdown(
+        extensions=named + [e for e in configs if e not in named],
+        extension_configs=configs,
+        output_format=markdown_settings.get("output_format", "html5"),
+    )
     md.treeprocessors.register(_KeepTree(md), "masthead-keep-tree", -100)
     return md
+
+
+def parse(md: markdown.Markdown, source: str) -> tuple[str, Parsed]:
+    """HTML for the web and the tree for the text edition, from one parse."""
+    html = md.reset().convert(source)
+    return html, Parsed(md.tree, md.htmlStash.rawHtmlBlocks)  # type: ignore[attr-defined]
 
 
 def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> list[str]:
@@ -71,13 +92,15 @@ class TextRenderer:
         self.numbers: dict[str, int] = {}
         self.pending: list[int] = []
         self.source_dir = ""
+        self.stash: list = []
 
-    def render(self, source: str, source_dir: str = "") -> str:
-        """The Markdown `source` as wrapped plain-text blocks separated by blank lines."""
-        self.md.reset()
-        self.md.convert(source)
+    def render(self, source: str | Parsed, source_dir: str = "") -> str:
+        """Markdown (source, or as the loader parsed it) as wrapped plain-text blocks
+        separated by blank lines."""
+        parsed = source if isinstance(source, Parsed) else parse(self.md, source)[1]
+        self.stash = parsed.stash
         self.source_dir = source_dir
-        return "\n\n".join(self._container(self.md.tree, WIDTH))  # type: ignore[attr-defined]
+        return "\n\n".join(self._container(parsed.tree, WIDTH))
 
     def reference(self, url: str) -> int:
         if url not in self.numbers:
@@ -144,7 +167,7 @@ class TextRenderer:
     def _stashed_code(self, text: str | None) -> bool:
         """A fenced code block: the `extra` extension stashes it whole, as raw HTML."""
         match = _STASHED.fullmatch((text or "").strip())
-        raw = self.md.htmlStash.rawHtmlBlocks[int(match.group(1))] if match else None
+        raw = self.stash[int(match.group(1))] if match else None
         return isinstance(raw, str) and raw.lstrip().startswith("<pre")
 
     @staticmethod
@@ -209,7 +232,7 @@ class TextRenderer:
         """Source text with stashed snippets (smarty quotes, inline HTML) put back as text."""
         if not text:
             return ""
-        stash = self.md.htmlStash.rawHtmlBlocks
+        stash = self.stash
 
         def unstash(match: re.Match[str]) -> str:
             raw = stash[int(match.group(1))]
