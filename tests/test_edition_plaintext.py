@@ -70,3 +70,13 @@ def test_image_alt_and_reference(renderer: TextRenderer) -> None:
 
 def test_wrap_keeps_urls_whole() -> None:
     assert wrap(f"x {LONG_URL} y", width=20) == ["x", LONG_URL, "y"]
+
+
+def test_a_blank_body_parses_to_an_empty_tree_not_the_previous_one():
+    from newsletter.plaintext import markdown_parser, parse
+
+    md = markdown_parser({})
+    parse(md, "A *full* paragraph.")
+    html, parsed = parse(md, "  \n")
+    assert html == ""
+    assert list(parsed.tree) == [] and not parsed.tree.text

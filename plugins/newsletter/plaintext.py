@@ -59,7 +59,8 @@ def markdown_parser(markdown_settings: dict) -> markdown.Markdown:
 
 def parse(md: markdown.Markdown, source: str) -> tuple[str, Parsed]:
     """HTML for the web and the tree for the text edition, from one parse."""
-    html = md.reset().convert(source)
+    md.reset().tree = Element("div")  # convert() skips the treeprocessors for a blank source
+    html = md.convert(source)
     return html, Parsed(md.tree, md.htmlStash.rawHtmlBlocks)  # type: ignore[attr-defined]
 
 
