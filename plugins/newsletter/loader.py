@@ -298,7 +298,7 @@ def _attach_parts_and_topics(newsletter: Newsletter) -> None:
         for article in issue.articles:
             for name in article.topic_names:
                 topic = newsletter.topics.setdefault(slugify(name), Topic(name, slugify(name)))
-                if article not in topic.articles:
+                if topic not in article.topics:  # a short list, unlike topic.articles
                     topic.articles.append(article)
                     article.topics.append(topic)
     newsletter.articles = [a for issue in newsletter.issues for a in issue.articles]

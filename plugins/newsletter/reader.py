@@ -48,6 +48,7 @@ class RawFile:
 def read_kind(content_dir: Path, kind: str, root: Path) -> tuple[list[RawFile], list[Problem]]:
     """Every `*.md` file of one kind, sorted by name, and the problems reading them."""
     files, problems = [], []
+    root = root.resolve()
     for path in sorted((content_dir / kind).glob("*.md")):
         result = read_file(path, kind, _relative(path, root))
         (files if isinstance(result, RawFile) else problems).append(result)
@@ -82,6 +83,6 @@ def _yaml_problem(path: str, error: yaml.YAMLError) -> Problem:
 
 def _relative(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
