@@ -61,14 +61,17 @@ def build(
     output: str | Path | None = None,
     drafts: bool = False,
     content: str | Path | None = None,
+    extra: dict | None = None,
 ) -> BuildReport:
-    """Build the web archive and the editions; raises ContentError listing every problem."""
+    """Build the web archive and the editions; raises ContentError listing every problem.
+    `extra` overrides settings after the file is read (tests, benchmarks)."""
     overrides = {
         "OUTPUT_PATH": str(Path(output).resolve()) if output else None,
         "PATH": str(Path(content).resolve()) if content else None,
     }
     settings = load_settings(settings_file, **overrides)
     settings["NEWSLETTER_DRAFTS"] = bool(drafts)
+    settings.update(extra or {})
     captured: list[NewsletterGenerator] = []
 
     def capture(generators) -> None:

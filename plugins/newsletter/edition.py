@@ -26,6 +26,7 @@ from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
 from .links import Absolutiser, images_without_alt, relative_links, well_formed_voids
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
+from .parallel import fork_map, workers_for
 from .plaintext import TextRenderer, markdown_parser
 from .problems import Problem
 
@@ -85,13 +86,17 @@ def render_editions(
     templates.env.filters["absolute"] = links.page
     issues = [i for i in newsletter.issues if include_drafts or not i.is_draft]
     md = markdown_parser(settings.get("MARKDOWN") or {})
-    editions = []
-    for issue in issues:
-        view = EditionView(issue, newsletter, config, links, content_dir(settings, root))
+    content = content_dir(settings, root)
+
+    def render(index: int) -> tuple:
+        view = EditionView(issues[index], newsletter, config, links, content)
         edition = render_edition(view, templates, md, root)
-        editions.append(edition)
-        problems += edition.problems
-    return editions, problems
+        # What crosses back from a forked worker: not the issue, which drags the whole model.
+        return edition.files, edition.meta, edition.problems, edition.reported
+
+    rendered = fork_map(render, len(issues), workers_for(settings, len(issues)))
+    editions = [Edition(issue, *parts) for issue, parts in zip(issues, rendered, strict=True)]
+    return editions, problems + [p for edition in editions for p in edition.problems]
 
 
 def _templates(

@@ -11,6 +11,7 @@ from . import feeds
 from .edition import write_editions
 from .loader import load_newsletter
 from .model import Newsletter
+from .parallel import workers_for
 from .problems import ContentError, Problem
 from .settings import check_settings
 
@@ -33,6 +34,7 @@ class NewsletterGenerator(Generator):
                 self.settings["MARKDOWN"],
                 siteurl=self.settings["SITEURL"],
                 include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
+                workers=workers_for(self.settings, _count_files(Path(self.path))),
             )
         except ContentError as error:
             raise _reported(problems + error.problems) from None
@@ -91,6 +93,10 @@ def _reported(problems: list[Problem]) -> ContentError:
     for problem in error.problems:
         (logger.warning if problem.warning else logger.error)("%s", problem)
     return error
+
+
+def _count_files(content: Path) -> int:
+    return sum(1 for kind in ("issues", "articles") for _ in (content / kind).glob("*.md"))
 
 
 def project_root(settings: dict) -> Path:

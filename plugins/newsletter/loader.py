@@ -22,6 +22,7 @@ from .model import (
     resolve_link,
     slugify,
 )
+from .parallel import fork_map
 from .plaintext import markdown_parser, parse
 from .problems import ContentError, Problem
 from .reader import KINDS, RawFile, read_kind
@@ -53,6 +54,7 @@ def load_newsletter(
     markdown_settings: dict,
     siteurl: str = "",
     include_drafts: bool = False,
+    workers: int = 1,
 ) -> tuple[Newsletter, list[Problem]]:
     """Read and check every content file. Raises ContentError listing every error; returns
     the model and the warnings otherwise."""
@@ -71,7 +73,7 @@ def load_newsletter(
     _attach_parts_and_topics(newsletter)
     md = markdown_parser(markdown_settings)
     links = Links(newsletter.url_of, content_dir, siteurl, problems)
-    _render_bodies(newsletter, raw, md, links)
+    _render_bodies(newsletter, raw, md, links, workers)
     if any(not p.warning for p in problems):
         raise ContentError(problems)
     return newsletter, problems
@@ -318,18 +320,20 @@ def _content_path(path: str) -> str:
 
 
 def _render_bodies(
-    newsletter: Newsletter, raw: dict[str, list[RawFile]], md: Markdown, links: Links
+    newsletter: Newsletter, raw: dict[str, list[RawFile]], md: Markdown, links: Links, workers: int
 ) -> None:
+    """Markdown once per body, spread over the cores; links resolved here, where the
+    problems are collected."""
     raw_of = {f.source.path: f for files in raw.values() for f in files}
     items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
-    for item in items:
-        source = raw_of[item.source.path]
-        html, parsed = parse(md, source.body)
+    sources = [raw_of[item.source.path] for item in items]
+    parsed = fork_map(lambda i: parse(md, sources[i].body), len(items), workers)
+    for item, source, (html, tree) in zip(items, sources, parsed, strict=True):
         html = links.resolve(html, source)
         if isinstance(item, Issue):
-            item.welcome_html, item.welcome_parsed = html, parsed
+            item.welcome_html, item.welcome_parsed = html, tree
         elif isinstance(item, Article):
-            item.body_html, item.body_parsed = html, parsed
+            item.body_html, item.body_parsed = html, tree
         else:
             item.description_html = html
 
