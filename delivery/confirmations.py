@@ -1,0 +1,105 @@
+"""The confirmation email of a subscribe request, sent by one background postman.
+
+The web answer must not wait for SMTP: it would be slower for unknown addresses (an email
+goes out) than for active ones (none does), telling a stranger which addresses are on the
+list. So requests are queued and answered at once; one thread delivers them in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid, parseaddr
+
+from .edition import list_domain
+from .settings import SendSettings
+from .transports import DeliveryFailure, Messenger, SmtpMessenger, TransientFailure
+
+logger = logging.getLogger(__name__)
+
+QUEUE_SIZE = 200
+ATTEMPTS = 3
+
+BODY = """\
+Hello,
+
+Someone, hopefully you, asked to receive {name} at this address.
+To confirm, open this link and press the button on the page:
+
+{link}
+
+If you did not ask for it, ignore this email: nothing will be sent to you.
+The link works for 7 days.
+
+{name}
+"""
+
+
+def confirmation_message(settings: SendSettings, address: str, token: str) -> bytes:
+    """A plain-text confirmation email with the headers mailbox providers expect."""
+    message = EmailMessage()
+    message["From"] = settings.from_address
+    message["To"] = address
+    message["Subject"] = f"{settings.name}: confirm your subscription"
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=list_domain(settings.list_id))
+    if settings.reply_to:
+        message["Reply-To"] = settings.reply_to
+    # RFC 3834: an automatic message; vacation responders must not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    link = f"{settings.service_url.rstrip('/')}/confirm?token={token}"
+    message.set_content(BODY.format(name=settings.name, link=link))
+    return message.as_bytes(policy=SMTP)
+
+
+class Postman:
+    """Sends queued confirmation emails from one daemon thread, one connection per email."""
+
+    def __init__(self, settings: SendSettings, messenger: Callable[[], Messenger] | None = None):
+        self.settings = settings
+        self._new_messenger = messenger or (lambda: SmtpMessenger(settings.smtp))
+        self._sender = parseaddr(settings.from_address)[1]
+        self._queue: queue.Queue[tuple[str, str]] = queue.Queue(QUEUE_SIZE)
+        threading.Thread(target=self._run, name="postman", daemon=True).start()
+
+    def post(self, address: str, token: str) -> None:
+        """Queue a confirmation; when the queue is full the request is dropped (logged)."""
+        try:
+            self._queue.put_nowait((address, token))
+        except queue.Full:
+            logger.warning("confirmation queue full: dropped a request for %s", address)
+
+    def wait_until_idle(self) -> None:
+        self._queue.join()
+
+    def _run(self) -> None:
+        while True:
+            address, token = self._queue.get()
+            try:
+                self._deliver(address, confirmation_message(self.settings, address, token))
+            except Exception:  # the thread must survive anything one message does
+                logger.exception("confirmation to %s failed", address)
+            finally:
+                self._queue.task_done()
+
+    def _deliver(self, address: str, message: bytes) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            messenger = self._new_messenger()
+            try:
+                reply = messenger.push(self._sender, address, message)
+                logger.info("confirmation to %s: %s", address, reply)
+                return
+            except TransientFailure as failure:
+                logger.warning("confirmation to %s, attempt %d: %s", address, attempt, failure)
+                time.sleep(2**attempt)
+            except DeliveryFailure as failure:
+                logger.error("confirmation to %s refused: %s", address, failure)
+                return
+            finally:
+                messenger.close()
+        logger.error("confirmation to %s not sent after %d attempts", address, ATTEMPTS)
