@@ -107,6 +107,14 @@ class Service:
             subscriber = store.get(address)
         return subscriber.status if subscriber else None
 
+    def wait_for_status(self, address: str, status: str | None, timeout: float = 10) -> None:
+        """Subscribe requests are applied in the background: wait until this one was."""
+        deadline = time.monotonic() + timeout
+        while self.status(address) != status:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{address} is {self.status(address)}, not {status}")
+            time.sleep(0.05)
+
     def publish(self, *args: str) -> subprocess.CompletedProcess:
         """`python publish.py --settings settings.py ARGS` with the service's environment."""
         command = [sys.executable, "publish.py", "--settings", str(self.settings_path), *args]

@@ -19,12 +19,15 @@ pytest_plugins = ["delivery_fixtures"]
 
 
 class Mailbox:
-    """Stands in for the Postman: keeps what would be sent."""
+    """Stands in for the Postman: runs jobs at once, keeps what would be sent."""
 
     def __init__(self):
         self.posted: list[tuple[str, str]] = []
 
-    def post(self, address: str, token: str) -> None:
+    def later(self, job) -> None:
+        job()
+
+    def send_confirmation(self, address: str, token: str) -> None:
         self.posted.append((address, token))
 
 
