@@ -113,7 +113,12 @@ class Request:
         self.client = environ.get("REMOTE_ADDR") or "unknown"
 
     def token(self) -> str:
-        values = parse_qs(self.environ.get("QUERY_STRING", ""), max_num_fields=MAX_FIELDS)
+        try:
+            values = parse_qs(self.environ.get("QUERY_STRING", ""), max_num_fields=MAX_FIELDS)
+        except ValueError:
+            raise Refusal(
+                400, "too many query fields: open the whole link from the email"
+            ) from None
         token = (values.get("token") or [""])[0]
         if not token:
             raise Refusal(400, "token missing: open the whole link from the email")
@@ -137,7 +142,9 @@ class Request:
         try:
             if kind.lower().startswith("multipart/form-data"):
                 return _multipart(kind, body)
-            pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+            pairs = parse_qs(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+            )
         except (UnicodeDecodeError, ValueError):
             raise Refusal(400, "the form cannot be read: send UTF-8 form fields") from None
         return {name: values[0] for name, values in pairs.items()}
@@ -151,7 +158,7 @@ def _multipart(kind: str, body: bytes) -> dict[str, str]:
     for part in list(message.iter_parts())[:MAX_FIELDS]:
         name = part.get_param("name", header="content-disposition")
         if isinstance(name, str):
-            fields[name] = part.get_payload(decode=True).decode("utf-8")
+            fields[name] = (part.get_payload(decode=True) or b"").decode("utf-8")
     return fields
 
 

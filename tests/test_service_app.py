@@ -31,13 +31,13 @@ class Mailbox:
         self.posted.append((address, token))
 
 
-def call(app, method: str, path: str, query: str = "", body: bytes = b"", addr="10.0.0.1"):
+def call(app, method, path, query="", body=b"", addr="10.0.0.1", kind=""):
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "QUERY_STRING": query,
         "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_TYPE": kind or "application/x-www-form-urlencoded",
         "REMOTE_ADDR": addr,
         "wsgi.input": io.BytesIO(body),
     }
@@ -157,3 +157,22 @@ def test_settings_error_without_secret(bare_newsletter):
     settings = bare_newsletter.settings()
     with pytest.raises(SettingsError):
         make_app(type(settings)(**{**settings.__dict__, "secret": None}))
+
+
+@pytest.mark.parametrize(
+    "query, body, kind",
+    [
+        ("token=a.b&" + "x=1&" * 30, b"", "application/x-www-form-urlencoded"),
+        ("", b"address=\xff\xfe", "application/x-www-form-urlencoded"),
+        (
+            "",
+            b"--B\r\nContent-Type: multipart/mixed\r\n\r\n--B--",
+            "multipart/form-data; boundary=B",
+        ),
+    ],
+    ids=["too-many-query-fields", "not-utf-8", "nested-multipart"],
+)
+def test_odd_requests_are_400_not_500(app, query, body, kind):
+    environ_path = "/unsubscribe" if query else "/subscribe"
+    answer = call(app, "POST", environ_path, query, body, kind=kind)
+    assert answer["status"].startswith("400"), answer
