@@ -122,11 +122,11 @@ class Service:
             command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
         )
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
         log = (self.root / "serve.log").open("w")
         command = [sys.executable, "publish.py", "--settings", str(self.settings_path)]
         self.process = subprocess.Popen(
-            [*command, "serve", "--port", str(self.port)],
+            [*command, "serve", "--port", str(self.port), *options],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -194,17 +194,18 @@ def write_settings(root: Path, service_url: str) -> Path:
 
 @pytest.fixture
 def newsletter_service(tmp_path: Path, smtp_server: ScriptedHandler):
-    """A function: write MINIMAL (built when `build=True`), then start the service on it."""
+    """A function: write MINIMAL (built when `build=True`), then start the service on it
+    with the given `serve` options."""
     service = Service(tmp_path, free_port(), smtp_server)
     write_settings(tmp_path, service.url)
     write_tree(tmp_path, MINIMAL)
 
-    def start(build: bool = False) -> Service:
+    def start(*options: str, build: bool = False) -> Service:
         if build:
             from masthead import build as site
 
             site.build(service.settings_path, tmp_path / "output")
-        service.start()
+        service.start(*options)
         return service
 
     yield start

@@ -186,6 +186,25 @@ def test_rate_limit_per_client(service):
     assert service.status("r9@example.org") is None
 
 
+def from_client(service, address: str):
+    return service.post(
+        "/subscribe", "address=x%40example.org&website=bot", **{"X-Forwarded-For": address}
+    )
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_forwarded_clients(newsletter_service):
+    service = newsletter_service("--trusted-proxy", "127.0.0.1")
+    for number in range(6):  # six readers behind the same proxy
+        assert from_client(service, f"198.51.100.{number}").status == 200
+    replies = [from_client(service, "203.0.113.9").status for _ in range(6)]
+    assert replies == [200] * 5 + [429]
+
+
+def test_without_a_trusted_proxy_forwarded_for_is_ignored(service):
+    replies = [from_client(service, f"198.51.100.{number}").status for number in range(6)]
+    assert replies == [200] * 5 + [429]  # a client cannot dodge the limit by claiming others
+
+
 def test_oversize_body_is_refused_with_413(service):
     big = "address=a%40example.org&name=" + "x" * 5000
     assert service.post("/subscribe", big).status == 413
