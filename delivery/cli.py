@@ -352,10 +352,8 @@ def serve_command(
         f"Serving the subscription service of {settings.service_url} at "
         f"http://{host}:{port}/ (Ctrl-C to stop)"
     )
-    try:
-        run_service(app, host, port, threads, trusted_proxy)
-    except KeyboardInterrupt:
-        click.echo("stopped")
+    run_service(app, host, port, threads, trusted_proxy)
+    click.echo("stopped")
 
 
 # -- wiring --------------------------------------------------------------------------------

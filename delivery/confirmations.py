@@ -76,8 +76,14 @@ class Postman:
         except queue.Full:
             logger.warning("postman's queue full (%d jobs): dropped a request", QUEUE_SIZE)
 
-    def wait_until_idle(self) -> None:
-        self._queue.join()
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Wait for queued requests to be done (at shutdown); False if time ran out."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def _run(self) -> None:
         while True:

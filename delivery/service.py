@@ -20,6 +20,7 @@ import contextlib
 import functools
 import logging
 import re
+import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -51,6 +52,7 @@ MAX_NAME = 100  # the form's maxlength
 MAX_FIELDS = 20
 SUBSCRIBES_PER_CLIENT = (5, 600)  # 5 requests per 10 minutes from one REMOTE_ADDR
 CONFIRMATIONS_PER_ADDRESS = (3, 3600)  # so the form cannot be used to flood one inbox
+SHUTDOWN_GRACE = 20.0  # seconds to finish queued subscribe requests when stopped
 
 # Strict: no scripts, no frames, styles and form posts to ourselves only; tokens are in
 # URLs, so no Referer may carry them to another site.
@@ -341,4 +343,17 @@ def run(
         raise UsageError(
             f"cannot listen on {host}:{port}: {error.strerror} (port in use? pass --port N)"
         ) from error
-    server.run()
+    signal.signal(signal.SIGTERM, _interrupt)  # systemd's stop: finish like Ctrl-C
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        # Readers already told "check your inbox" must get their email.
+        if not app.postman.wait_until_idle(SHUTDOWN_GRACE):
+            logger.warning("stopped with subscribe requests still queued")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -247,3 +247,13 @@ def test_pages_use_the_archives_stylesheet(service):
     css = service.get("/style.css")
     assert css.headers["Content-Type"] == "text/css; charset=utf-8"
     assert css.body.startswith(b"/* One small stylesheet.")
+
+
+def test_stopping_the_service_still_sends_the_confirmations_it_promised(service):
+    service.smtp.delay = 1.0  # the email is in flight when the service is told to stop
+    assert service.post("/subscribe", "address=late%40example.org").status == 200
+    time.sleep(0.2)
+    service.process.terminate()  # SIGTERM, as systemd stops it
+    assert service.process.wait(15) == 0
+    assert service.mail_to("late@example.org", timeout=1)
+    assert "stopped" in (service.root / "serve.log").read_text()
