@@ -50,6 +50,12 @@ class Look:
     name: str
     public_url: str = ""
 
+    def subscribe_link(self, text: str) -> str:
+        """The archive's subscribe page, or just the words when there is no archive URL."""
+        if not self.public_url:
+            return escape(text)
+        return f'<a href="{escape(self.public_url.rstrip("/"))}/subscribe/">{escape(text)}</a>'
+
     def page(self, title: str, body: str) -> bytes:
         archive = escape(self.public_url.rstrip("/") + "/") if self.public_url else ""
         home = f'<a href="{archive}">{escape(self.name)}</a>' if archive else escape(self.name)
@@ -74,13 +80,10 @@ def unsubscribe_question(look: Look, action: str, address: str) -> bytes:
 
 
 def unsubscribed(look: Look) -> bytes:
-    return look.page(
-        "You are unsubscribed",
-        paragraphs(
-            f"You will receive no more issues of {look.name}.",
-            "Changed your mind? Subscribe again from the archive at any time.",
-        ),
-    )
+    body = paragraphs(f"You will receive no more issues of {look.name}.")
+    again = look.subscribe_link("subscribe again")
+    more = f"<p>Changed your mind? You can {again} at any time.</p>"
+    return look.page("You are unsubscribed", f"{body}\n  {more}")
 
 
 def confirm_question(look: Look, action: str, address: str) -> bytes:
@@ -97,14 +100,13 @@ def confirmed(look: Look) -> bytes:
 
 def check_your_inbox(look: Look) -> bytes:
     # The same words whether the address is new, pending or already subscribed.
-    return look.page(
-        "Check your inbox",
-        paragraphs(
-            "If this address can receive the newsletter, an email with a confirmation link "
-            "is on its way. Open it to finish subscribing.",
-            "Nothing arrived after a few minutes? Look in your spam folder, or subscribe again.",
-        ),
+    body = paragraphs(
+        "If this address can receive the newsletter, an email with a confirmation link "
+        "is on its way. Open it to finish subscribing."
     )
+    again = look.subscribe_link("subscribe again")
+    more = f"<p>Nothing arrived after a few minutes? Look in your spam folder, or {again}.</p>"
+    return look.page("Check your inbox", f"{body}\n  {more}")
 
 
 def form_problem(look: Look, problem: str) -> bytes:
