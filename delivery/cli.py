@@ -7,6 +7,7 @@ ctx.obj["settings"] from its `--settings FILE` option. `python -m delivery` runs
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,6 +18,8 @@ from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
 from .send import Progress, SendSummary, plan_send, send_dry_run, send_edition, send_test
+from .service import make_app
+from .service import run as run_service
 from .settings import SendSettings, load_settings
 from .store import STATUSES, Store
 from .subscriptions import unsubscribe_with_token
@@ -314,13 +317,52 @@ def process_command(ctx: click.Context, path: str, pending: bool, reprocess: boo
         click.echo(str(action))
 
 
+# -- the subscription service -------------------------------------------------------------
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8025, show_default=True, help="TCP port."
+)
+@click.option(
+    "--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads."
+)
+@click.option(
+    "--trusted-proxy",
+    metavar="IP",
+    help="The reverse proxy's address: client addresses then come from its X-Forwarded-For.",
+)
+@click.pass_context
+@friendly
+def serve_command(
+    ctx: click.Context, host: str, port: int, threads: int, trusted_proxy: str | None
+) -> None:
+    """Run the subscription service: subscribe, confirm and one-click unsubscribe.
+
+    Put it behind a reverse proxy that serves NEWSLETTER["service_url"] over HTTPS (see
+    docs/service.md). Needs MASTHEAD_SECRET and the SMTP settings (confirmation emails).
+
+    Example: MASTHEAD_SECRET=... python publish.py --settings publishconf.py serve --port 8025
+    """
+    settings = settings_of(ctx)
+    app = make_app(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    click.echo(
+        f"Serving the subscription service of {settings.service_url} at "
+        f"http://{host}:{port}/ (Ctrl-C to stop)"
+    )
+    run_service(app, host, port, threads, trusted_proxy)
+    click.echo("stopped")
+
+
 # -- wiring --------------------------------------------------------------------------------
 
-COMMANDS = (subscribers, send_command, inbox)
+COMMANDS = (subscribers, send_command, inbox, serve_command)
 
 
 def register(group: click.Group) -> None:
-    """Add `subscribers`, `send` and `inbox` to the main CLI group."""
+    """Add `subscribers`, `send`, `inbox` and `serve` to the main CLI group."""
     for command in COMMANDS:
         group.add_command(command)
 

@@ -45,6 +45,10 @@ class SendSettings:
     store_path: Path
     smtp: SmtpSettings
     secret: str | None = field(default=None, repr=False)
+    # Used by the subscription service only: its pages link back to the archive and reuse
+    # the archive's stylesheet (theme/static/css/style.css), read from the theme directory.
+    public_url: str = ""
+    theme_path: Path | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -96,6 +100,8 @@ def load_settings(
         store_path=_store_path(newsletter, env, base),
         smtp=_smtp_settings(newsletter.get("smtp") or {}, env),
         secret=env.get("MASTHEAD_SECRET") or None,
+        public_url=str(newsletter.get("public_url") or ""),
+        theme_path=base / str(values.get("THEME", "theme")),
     )
 
 

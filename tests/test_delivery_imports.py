@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_delivery_imports_neither_pelican_nor_plugins():
     code = (
-        "import sys, delivery.cli, delivery.send, delivery.inbox, delivery.csvio;"
+        "import sys, delivery.cli, delivery.send, delivery.inbox, delivery.csvio, delivery.service;"
         "print([m for m in sys.modules if m.startswith(('pelican', 'plugins', 'newsletter'))])"
     )
     result = subprocess.run(
