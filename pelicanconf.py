@@ -39,6 +39,10 @@ AUTHOR_FEED_RSS = None
 DEFAULT_PAGINATION = False
 CACHE_CONTENT = False
 
+# Front matter is text: escape it in every template. Bodies rendered from Markdown arrive
+# as Markup and are left alone.
+JINJA_ENVIRONMENT = {"trim_blocks": True, "lstrip_blocks": True, "autoescape": True}
+
 MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.extra": {},

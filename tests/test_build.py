@@ -174,3 +174,28 @@ def test_pages_other_than_indexes_do_not_grow_with_the_archive(tree, tmp_path):
         "/issues/2/workshop/",
         "/issues/3/",
     ]
+
+
+def test_front_matter_is_text_not_html(tree, tmp_path):
+    tree(
+        {
+            "articles/x.md": """
+                ---
+                title: "Q&A: the <details> tag"
+                issue: 2
+                author: "<b>Bob</b>"
+                topics: ["<svg onload=alert(1)>"]
+                summary: 'He said "no"'
+                ---
+                Body with <em>inline HTML</em> the editor wrote on purpose.
+                """
+        }
+    )
+    html = (tmp_path / "output/issues/2/x/index.html").read_text()
+    assert "<h1>Q&amp;A: the &lt;details&gt; tag</h1>" in html
+    assert "By &lt;b&gt;Bob&lt;/b&gt;" in html
+    assert "<svg" not in html
+    assert 'content="He said &#34;no&#34;"' in html
+    assert "<em>inline HTML</em>" in html  # the Markdown body stays HTML
+    home = (tmp_path / "output/index.html").read_text()
+    assert "<details>" not in home and "Q&amp;A: the &lt;details&gt; tag" in home

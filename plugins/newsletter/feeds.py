@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from html import escape
 from pathlib import Path
 
 from feedgenerator import Atom1Feed
@@ -60,7 +61,9 @@ def _series_feed(series: Series, settings: dict, base: str) -> Atom1Feed:
 
 
 def _issue_summary(issue: Issue, base: str) -> str:
-    items = "".join(f'<li><a href="{base}/{a.url}">{a.title}</a></li>' for a in issue.articles)
+    items = "".join(
+        f'<li><a href="{base}/{a.url}">{escape(a.title)}</a></li>' for a in issue.articles
+    )
     return f"{issue.welcome_html}<ul>{items}</ul>"
 
 

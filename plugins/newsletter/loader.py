@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from markdown import Markdown
+from markupsafe import Markup
 
 from .fields import Fields
 from .model import (
@@ -329,7 +330,7 @@ def _render_bodies(
     sources = [raw_of[item.source.path] for item in items]
     parsed = fork_map(lambda i: parse(md, sources[i].body), len(items), workers)
     for item, source, (html, tree) in zip(items, sources, parsed, strict=True):
-        html = links.resolve(html, source)
+        html = Markup(links.resolve(html, source))  # rendered by us: templates must not escape it
         if isinstance(item, Issue):
             item.welcome_html, item.welcome_parsed = html, tree
         elif isinstance(item, Article):
