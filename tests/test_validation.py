@@ -188,3 +188,58 @@ def test_broken_tree_leaves_previous_output_untouched(tree, tmp_path):
     after = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
     assert after == before
     assert not list(tmp_path.glob(".output-building-*")), "failed build left its directory"
+
+
+def test_a_title_must_be_one_line(tree):
+    changes = {"articles/x.md": '---\ntitle: "Hello\\r\\nBcc: x@example.org"\nissue: 2\n---\n'}
+    message = only_problem(tree, changes)
+    assert message == "content/articles/x.md:2: field 'title' must be one line: join its lines"
+
+
+def test_a_file_that_is_not_utf8(tree, tmp_path):
+    tree()
+    (tmp_path / "content/articles/latin.md").write_bytes(b"---\ntitle: Caf\xe9\nissue: 2\n---\n")
+    with pytest.raises(ContentError) as caught:
+        tree()
+    assert [str(p) for p in caught.value.problems] == [
+        "content/articles/latin.md:2: not UTF-8 text: save the file as UTF-8"
+    ]
+
+
+def test_front_matter_not_closed(tree):
+    message = only_problem(tree, {"articles/x.md": "---\ntitle: X\nissue: 2\n\nBody.\n"})
+    assert message == "content/articles/x.md:1: front matter not closed: add a line of three dashes"
+
+
+@pytest.mark.parametrize("slug", ["../../escaped", "a b?c#d", "Upper-Case", "../2"])
+def test_a_slug_must_be_safe_in_a_url(tree, slug):
+    changes = {"articles/x.md": f"---\ntitle: X\nissue: 2\nslug: '{slug}'\n---\n"}
+    message = only_problem(tree, changes)
+    assert message.startswith(f"content/articles/x.md:4: slug '{slug}' must be lower-case words")
+
+
+def test_a_file_name_that_makes_a_bad_slug(tree):
+    message = only_problem(tree, {"articles/My Notes.md": "---\ntitle: X\nissue: 2\n---\n"})
+    assert message.startswith("content/articles/My Notes.md:1: slug 'My Notes' must be")
+    assert "like 'my-notes'" in message
+
+
+def test_numbers_have_a_sane_upper_bound(tree):
+    changes = {"issues/003.md": "---\nnumber: 100000000000000000000000\ndate: 2025-01-21\n---\n"}
+    message = only_problem(tree, changes)
+    assert message.startswith("content/issues/003.md:2: field 'number' must be a whole number")
+
+
+def test_a_part_beyond_the_planned_outline(tree):
+    changes = {"articles/x.md": "---\ntitle: X\nissue: 2\nseries: listen\npart: 32\n---\n"}
+    message = only_problem(tree, changes)
+    assert message.startswith("content/articles/x.md:5: series 'listen' plans 3 parts")
+
+
+def test_topics_that_share_a_page_are_a_warning(tree):
+    report = tree({"articles/x.md": "---\ntitle: X\nissue: 2\ntopics: ['C++', 'C']\n---\n"})
+    warnings = [str(w) for w in report.warnings]
+    assert (
+        "content/articles/x.md:4: warning: topic 'C' shares the page topics/c/ with 'C++': "
+        "rename one of them" in warnings
+    )

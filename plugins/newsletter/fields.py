@@ -36,15 +36,17 @@ class Fields:
         text = str(value).strip()
         if not text:
             return self._missing(key, required, hint)
+        if "\n" in text or "\r" in text:
+            return self.problem(key, f"field '{key}' must be one line: join its lines")
         return text
 
-    def positive_int(self, key: str, required: bool = False) -> int | None:
+    def positive_int(self, key: str, required: bool = False, most: int = 99_999) -> int | None:
         value = self.raw.meta.get(key)
         if value is None:
             return self._missing(key, required, "<number>")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
             return self.problem(
-                key, f"field '{key}' must be a whole number from 1 up, not {value!r}"
+                key, f"field '{key}' must be a whole number from 1 to {most}, not {value!r}"
             )
         return value
 
@@ -80,9 +82,11 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, list) or not all(
-            isinstance(item, str | int) and str(item).strip() for item in value
+            isinstance(item, str | int) and str(item).strip() and "\n" not in str(item).strip()
+            for item in value
         ):
-            return self.problem(key, f"field '{key}' must be a list of text, like `{key}: [a, b]`")
+            message = f"field '{key}' must be a list of one-line texts, like `{key}: [a, b]`"
+            return self.problem(key, message)
         return [str(item).strip() for item in value]
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:

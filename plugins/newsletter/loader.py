@@ -71,7 +71,7 @@ def load_newsletter(
     _link(newsletter, problems)
     if not include_drafts:
         _drop_drafts(newsletter)
-    _attach_parts_and_topics(newsletter)
+    _attach_parts_and_topics(newsletter, problems)
     md = markdown_parser(markdown_settings)
     links = Links(newsletter.url_of, content_dir, siteurl, problems)
     _render_bodies(newsletter, raw, md, links, workers)
@@ -115,7 +115,7 @@ def _article(raw: RawFile, problems: list[Problem]) -> Article | None:
     topics = fields.text_list("topics") or []
     summary = fields.text("summary")
     series, part = _series_place(fields)
-    slug = fields.text("slug") or raw.stem
+    slug = _slug(fields)
     event = _event(fields)
     if title is None or issue is None:
         return None
@@ -136,6 +136,24 @@ def _article(raw: RawFile, problems: list[Problem]) -> Article | None:
     )
 
 
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _slug(fields: Fields) -> str:
+    """The article's URL segment: lower-case words joined by hyphens, nothing a path could
+    abuse (`..`, `/`, `?`)."""
+    given = fields.text("slug")
+    slug = given or fields.raw.stem
+    if not SLUG.fullmatch(slug):
+        advice = "set 'slug'" if given is None else "fix 'slug'"
+        fields.problem(
+            "slug" if given else None,
+            f"slug '{slug}' must be lower-case words "
+            f"joined by hyphens, like '{slugify(slug)}': rename the file or {advice}",
+        )
+    return slug
+
+
 def _authors(fields: Fields) -> list[str]:
     if "author" in fields.raw.meta and "authors" in fields.raw.meta:
         fields.problem("authors", "give 'author' or 'authors', not both")
@@ -145,7 +163,7 @@ def _authors(fields: Fields) -> list[str]:
 
 def _series_place(fields: Fields) -> tuple[str | None, int | None]:
     series = fields.text("series")
-    part = fields.positive_int("part", required=series is not None)
+    part = fields.positive_int("part", required=series is not None, most=999)
     if part is not None and series is None:
         fields.problem("part", "field 'part' needs 'series': add `series: <series file name>`")
     return series, part
@@ -220,6 +238,16 @@ def _join_series(newsletter: Newsletter, article: Article, problems: list[Proble
     article.series = series
     if article.part is None:
         return
+    if series.planned and article.part > len(series.planned):
+        _report(
+            problems,
+            article,
+            "part",
+            f"series '{series.slug}' plans "
+            f"{len(series.planned)} parts: add this part's title to the `parts` list of "
+            f"{series.source.path}, or fix 'part'",
+        )
+        return
     other = series.articles.setdefault(article.part, article)
     if other is not article:
         _report(
@@ -280,8 +308,10 @@ def _unique_slugs(issues: list[Issue], problems: list[Problem]) -> None:
                 )
 
 
-def _report(problems: list[Problem], article: Article, key: str, message: str) -> None:
-    problems.append(Problem(article.source.path, article.source.line(key), message))
+def _report(
+    problems: list[Problem], article: Article, key: str, message: str, warning: bool = False
+) -> None:
+    problems.append(Problem(article.source.path, article.source.line(key), message, warning))
 
 
 def _drop_drafts(newsletter: Newsletter) -> None:
@@ -292,7 +322,7 @@ def _drop_drafts(newsletter: Newsletter) -> None:
         series.articles = {n: a for n, a in series.articles.items() if a.issue_number not in drafts}
 
 
-def _attach_parts_and_topics(newsletter: Newsletter) -> None:
+def _attach_parts_and_topics(newsletter: Newsletter, problems: list[Problem]) -> None:
     """Topics gather articles in archive order; issues know their published neighbours."""
     published = newsletter.published_issues
     for previous, following in itertools.pairwise(published):
@@ -301,6 +331,15 @@ def _attach_parts_and_topics(newsletter: Newsletter) -> None:
         for article in issue.articles:
             for name in article.topic_names:
                 topic = newsletter.topics.setdefault(slugify(name), Topic(name, slugify(name)))
+                if topic.name.casefold() != name.casefold():
+                    _report(
+                        problems,
+                        article,
+                        "topics",
+                        f"topic '{name}' shares the page "
+                        f"{topic.url} with '{topic.name}': rename one of them",
+                        warning=True,
+                    )
                 if topic not in article.topics:  # a short list, unlike topic.articles
                     topic.articles.append(article)
                     article.topics.append(topic)

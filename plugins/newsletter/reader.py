@@ -56,9 +56,15 @@ def read_kind(content_dir: Path, kind: str, root: Path) -> tuple[list[RawFile], 
 
 
 def read_file(path: Path, kind: str, shown_path: str) -> RawFile | Problem:
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = 1 + path.read_bytes()[: error.start].count(b"\n")
+        return Problem(shown_path, line, "not UTF-8 text: save the file as UTF-8")
     match = FRONT_MATTER.match(text)
     if not match:
+        if text.startswith("---"):
+            return Problem(shown_path, 1, "front matter not closed: add a line of three dashes")
         return Problem(shown_path, 1, "no front matter: start the file with a line of three dashes")
     block = match.group(1)
     try:
