@@ -71,6 +71,7 @@ def build(
     }
     settings = load_settings(settings_file, **overrides)
     settings["NEWSLETTER_DRAFTS"] = bool(drafts)
+    settings["NEWSLETTER_SETTINGS_FILE"] = str(Path(settings_file).resolve())  # for messages
     settings.update(extra or {})
     captured: list[NewsletterGenerator] = []
 

@@ -243,3 +243,19 @@ def test_topics_that_share_a_page_are_a_warning(tree):
         "content/articles/x.md:4: warning: topic 'C' shares the page topics/c/ with 'C++': "
         "rename one of them" in warnings
     )
+
+
+def test_a_missing_setting_names_the_settings_file_and_its_newsletter_line(tree):
+    from tests.conftest import ROOT
+
+    settings_text = (ROOT / "pelicanconf.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(settings_text, 1) if text.startswith("NEWSLETTER"))
+    import pelicanconf
+
+    newsletter = {k: v for k, v in pelicanconf.NEWSLETTER.items() if k != "service_url"}
+    with pytest.raises(ContentError) as caught:
+        tree(extra={"NEWSLETTER": newsletter})
+    assert [str(p) for p in caught.value.problems] == [
+        f"pelicanconf.py:{line}: newsletter: NEWSLETTER['service_url'] is missing: set it to "
+        "the https:// address of the subscription service (publish.py serve)"
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,42 +12,20 @@ from .links import Absolutiser
 from .message import subject_line
 from .model import Article, Issue, Newsletter
 from .problems import Problem
+from .settings import check_settings
 
-# (key path in NEWSLETTER, why the edition needs it)
-REQUIRED = [
-    (("name",), "the subject and masthead"),
-    (("public_url",), "absolute links in the email"),
-    (("publisher", "name"), "the footer (publisher's name)"),
-    (("publisher", "address"), "the footer (postal address; anti-spam laws require it)"),
-    (("copyright",), "the footer"),
-    (("from",), "the From header"),
-    (("reply_to",), "the Reply-To header"),
-    (("list_id",), "the List-Id header and Message-ID domain"),
-    (("service_url",), "the one-click unsubscribe URL"),
-    (("requests_address",), "subscribe/unsubscribe mailto links"),
-]
 PREHEADER_LENGTH = 110
 
 
 def read_email_settings(
     settings: dict[str, Any], project_root: Path
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """NEWSLETTER checked for what editions need; every missing field is reported at once."""
-    config = settings.get("NEWSLETTER") or {}
-    line = _settings_line(project_root)
-    problems = [
-        Problem("pelicanconf.py", line, f"NEWSLETTER{_key(keys)} is missing: {why} needs it")
-        for keys, why in REQUIRED
-        if not _lookup(config, keys)
-    ]
-    public = str(config.get("public_url") or "")
-    if public and not re.match(r"https?://[^/]+", public):
-        problems.append(
-            Problem("pelicanconf.py", line, f"NEWSLETTER['public_url'] {public!r} is not http(s)")
-        )
+    """NEWSLETTER as the edition uses it, after the one check of the settings."""
+    problems = [p for p in check_settings(settings) if not p.warning]
     if problems:
         return None, problems
-    public = public.rstrip("/")
+    config = settings["NEWSLETTER"]
+    public = str(config["public_url"]).rstrip("/")
     requests = config["requests_address"]
     service = config["service_url"].rstrip("/")
     return {
@@ -60,25 +37,6 @@ def read_email_settings(
         "unsubscribe_mailto": f"mailto:{requests}?subject=UNSUBSCRIBE",
         "unsubscribe_url_template": f"{service}/unsubscribe?token={{token}}",
     }, []
-
-
-def _lookup(config: dict, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        config = config.get(key) if isinstance(config, dict) else None
-    return config
-
-
-def _key(keys: tuple[str, ...]) -> str:
-    return "".join(f"[{key!r}]" for key in keys)
-
-
-def _settings_line(project_root: Path) -> int:
-    """The line defining NEWSLETTER, so an editor lands on it."""
-    try:
-        lines = (project_root / "pelicanconf.py").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 1
-    return next((n for n, text in enumerate(lines, 1) if text.startswith("NEWSLETTER")), 1)
 
 
 @dataclass

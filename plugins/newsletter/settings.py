@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .problems import Problem
 
-SETTINGS_FILE = "pelicanconf.py"
 REQUIRED = {
     "name": "the newsletter's name",
     "public_url": "the https:// address of the web archive",
@@ -19,7 +20,9 @@ PUBLISHER = ("name", "address", "contact")
 
 
 def check_settings(settings: dict) -> list[Problem]:
-    """Every missing or malformed NEWSLETTER key, as problems against the settings file."""
+    """Every missing or malformed NEWSLETTER key, as problems against the settings file
+    (the one given to publish.py --settings, else pelicanconf.py), at its NEWSLETTER line."""
+    _problem = _reporter(settings)
     newsletter = settings.get("NEWSLETTER")
     if not isinstance(newsletter, dict):
         return [_problem("NEWSLETTER is missing: add the NEWSLETTER = {...} dict")]
@@ -41,5 +44,18 @@ def check_settings(settings: dict) -> list[Problem]:
     return problems
 
 
-def _problem(message: str) -> Problem:
-    return Problem(SETTINGS_FILE, 1, f"newsletter: {message}")
+def _reporter(settings: dict):
+    path = Path(settings.get("NEWSLETTER_SETTINGS_FILE") or "pelicanconf.py")
+    if not path.is_absolute():
+        path = Path(settings.get("PATH") or ".").parent / path
+    line = _newsletter_line(path)
+    return lambda message: Problem(path.name, line, f"newsletter: {message}")
+
+
+def _newsletter_line(path: Path) -> int:
+    """The line defining NEWSLETTER, so an editor lands on it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 1
+    return next((n for n, text in enumerate(lines, 1) if text.startswith("NEWSLETTER")), 1)
