@@ -199,3 +199,24 @@ def test_front_matter_is_text_not_html(tree, tmp_path):
     assert "<em>inline HTML</em>" in html  # the Markdown body stays HTML
     home = (tmp_path / "output/index.html").read_text()
     assert "<details>" not in home and "Q&amp;A: the &lt;details&gt; tag" in home
+
+
+def test_edition_sources_are_the_bytes_the_build_read(tmp_path):
+    """An edit saved while a build runs must make the edition stale, not look built from it."""
+    import hashlib
+    import json
+
+    from masthead.build import load_settings
+    from newsletter.edition import write_editions
+    from newsletter.loader import load_newsletter
+    from tests.conftest import MINIMAL, ROOT, write_tree
+
+    content = write_tree(tmp_path, MINIMAL)
+    settings = load_settings(ROOT / "pelicanconf.py", PATH=str(content))
+    newsletter, _ = load_newsletter(content, tmp_path, settings["MARKDOWN"])
+    article = content / "articles/two.md"
+    read = "sha256:" + hashlib.sha256(article.read_bytes()).hexdigest()
+    article.write_text(article.read_text() + "\nSaved during the build.\n")
+    assert write_editions(newsletter, settings, tmp_path / "output", tmp_path) == []
+    meta = json.loads((tmp_path / "output/editions/2/edition.json").read_text())
+    assert meta["sources"]["content/articles/two.md"] == read

@@ -277,17 +277,18 @@ def _meta(
 
 def _sources(issue: Issue, root: Path, problems: list[Problem]) -> dict[str, str]:
     """SHA-256 of every content file the edition came from: the send refuses stale editions."""
-    paths = [issue.source.path]
+    items = [issue]
     for article in issue.articles:
-        paths.append(article.source.path)
-        if article.series:
-            paths.append(article.series.source.path)
+        items += [article, article.series] if article.series else [article]
     sources = {}
-    for path in dict.fromkeys(paths):
+    for source in (item.source for item in items):
+        if source.sha256:  # the bytes the build read, not whatever the file holds by now
+            sources[source.path] = source.sha256
+            continue
         try:
-            sources[path] = _sha256((root / path).read_bytes())
+            sources[source.path] = _sha256((root / source.path).read_bytes())
         except OSError as error:
-            problems.append(Problem(path, 1, f"cannot read it to hash the edition: {error}"))
+            problems.append(Problem(source.path, 1, f"cannot read it to hash the edition: {error}"))
     return sources
 
 

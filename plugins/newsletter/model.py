@@ -29,6 +29,7 @@ class Source:
 
     path: str
     lines: dict[str, int] = field(default_factory=dict)  # front-matter key -> line number
+    sha256: str | None = None  # of the bytes the build read: what the edition was made from
 
     def line(self, key: str | None = None) -> int:
         return self.lines.get(key, 1) if key else 1

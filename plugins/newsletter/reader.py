@@ -5,6 +5,7 @@ Only reading and YAML errors live here; field rules are in `validate.py`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,10 +57,11 @@ def read_kind(content_dir: Path, kind: str, root: Path) -> tuple[list[RawFile], 
 
 
 def read_file(path: Path, kind: str, shown_path: str) -> RawFile | Problem:
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = 1 + path.read_bytes()[: error.start].count(b"\n")
+        line = 1 + data[: error.start].count(b"\n")
         return Problem(shown_path, line, "not UTF-8 text: save the file as UTF-8")
     match = FRONT_MATTER.match(text)
     if not match:
@@ -77,7 +79,8 @@ def read_file(path: Path, kind: str, shown_path: str) -> RawFile | Problem:
         return Problem(shown_path, 2, "front matter must be `key: value` lines")
     lines = {m[1]: 2 + block.count("\n", 0, m.start()) for m in TOP_LEVEL_KEY.finditer(block)}
     body_line = 1 + text.count("\n", 0, match.end())
-    return RawFile(kind, Source(shown_path, lines), meta, text[match.end() :], body_line)
+    source = Source(shown_path, lines, "sha256:" + hashlib.sha256(data).hexdigest())
+    return RawFile(kind, source, meta, text[match.end() :], body_line)
 
 
 def _yaml_problem(path: str, error: yaml.YAMLError) -> Problem:
