@@ -47,11 +47,13 @@ def check(
 
 
 def _own_prefixes(project: Project) -> tuple[list[str], list[str]]:
-    """Absolute URLs that mean our own pages and ones to leave alone. Only SITEURL is ours:
-    links the editor writes to other pages on the public domain (event registration) may be
-    served by other software; the subscription service is another program."""
+    """Absolute URLs that mean our own pages and ones to leave alone. SITEURL and the public
+    URL (every link in an email edition) are ours, but only where the archive has that top
+    folder: links to other parts of the domain (event registration) may be served by other
+    software; the subscription service is another program."""
     news = project.newsletter
-    own = [project.settings["SITEURL"].rstrip("/")] if project.settings.get("SITEURL") else []
+    urls = (project.settings.get("SITEURL"), news.get("public_url"))
+    own = list(dict.fromkeys(url.rstrip("/") for url in urls if url))
     skip = [news["service_url"].rstrip("/")] if news.get("service_url") else []
     return own, skip
 

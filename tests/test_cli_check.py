@@ -22,15 +22,21 @@ def test_check_finds_links_to_pages_that_do_not_exist(editor):
         }
     )
     result = editor.run("check")
-    assert one_line_error(result, 1) == "Error: 4 problems found by check"
+    assert one_line_error(result, 1) == "Error: 5 problems found by check"
     problems = result.stderr.splitlines()[:-1]
-    # The article's page and its issue page each hold the two broken links.
-    assert [p.split(": ", 1)[1] for p in problems] == [
+    # The issue's email edition holds the broken page link, absolute on the public URL (a
+    # full URL to /files/ may be served by other software); the article's page and its
+    # issue page each hold both broken links.
+    assert problems[0].startswith("output/editions/2/email.html:")
+    assert problems[0].endswith(
+        "link to 'https://frontline.example.org/issues/7/': no such page or file"
+    )
+    assert [p.split(": ", 1)[1] for p in problems[1:]] == [
         "link to '/files/x.pdf': no such page or file",
         "link to '/issues/7/': no such page or file",
     ] * 2
-    assert problems[0].startswith("output/issues/2/index.html:")
-    assert problems[2].startswith("output/issues/2/workshop/index.html:")
+    assert problems[1].startswith("output/issues/2/index.html:")
+    assert problems[3].startswith("output/issues/2/workshop/index.html:")
 
 
 def test_check_fails_on_content_errors_like_build(editor):
