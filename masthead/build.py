@@ -18,6 +18,7 @@ from .errors import SettingsError
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins"))
 
+from newsletter import discard_unfinished  # noqa: E402
 from newsletter.generator import NewsletterGenerator  # noqa: E402
 from newsletter.problems import ContentError, Problem  # noqa: E402
 
@@ -82,6 +83,9 @@ def build(
     try:
         with quiet_pelican() as pelican_warnings:
             Pelican(settings).run()
+    except BaseException:
+        discard_unfinished(settings["OUTPUT_PATH"])
+        raise
     finally:
         signals.all_generators_finalized.disconnect(capture)
     report = _report(Path(settings["OUTPUT_PATH"]), captured[0])

@@ -188,6 +188,7 @@ def test_broken_tree_leaves_previous_output_untouched(tree, tmp_path):
     after = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
     assert after == before
     assert not list(tmp_path.glob(".output-building-*")), "failed build left its directory"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output"]
 
 
 def test_a_title_must_be_one_line(tree):
@@ -259,3 +260,16 @@ def test_a_missing_setting_names_the_settings_file_and_its_newsletter_line(tree)
         f"pelicanconf.py:{line}: newsletter: NEWSLETTER['service_url'] is missing: set it to "
         "the https:// address of the subscription service (publish.py serve)"
     ]
+
+
+def test_a_build_failing_late_leaves_nothing_behind(tree, tmp_path):
+    """An edition error comes after the web pages were written: the unfinished directory
+    goes, the previous output stays."""
+    tree()
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "output").rglob("*"))
+    relative = "---\ntitle: X\nissue: 2\n---\nSee [this](../other/page.html).\n"
+    with pytest.raises(ContentError) as caught:
+        tree({"articles/x.md": relative})
+    assert "still relative" in str(caught.value.problems[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output"]
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "output").rglob("*")) == before

@@ -43,6 +43,12 @@ def swap_output(pelican) -> None:
     logger.info("Output written to %s", target)
 
 
+def discard_unfinished(output: str | Path) -> None:
+    """Remove this process's unfinished build (Pelican has no signal for a failed run)."""
+    target = Path(output).resolve()
+    shutil.rmtree(target.parent / BUILDING.format(name=target.name, pid=os.getpid()), True)
+
+
 def get_generators(pelican):
     return NewsletterGenerator
 
