@@ -190,21 +190,22 @@ def send_edition(
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
-    load_edition(settings, number)  # refuse unbuilt editions before locking in their directory
-    with send_lock(settings.edition_dir(number), number):
+    with send_lock(store.path, number):
         return _send_locked(
             settings, number, store, messenger_factory, connections, rate, retry, budget, progress
         )
 
 
 @contextmanager
-def send_lock(directory: Path, number: int) -> Iterator[None]:
+def send_lock(store_path: Path, number: int) -> Iterator[None]:
     """One real send of an issue at a time: two would deliver the same queued rows.
 
-    An OS lock (flock) on a file in the edition's directory (under output/, git-ignored);
-    the kernel drops it when the process dies, so a SIGKILL never leaves it stuck.
+    An OS lock (flock) on `<store>.send-<N>.lock`, beside the store whose rows it guards.
+    Never under output/: a build swaps output/ for a new directory, and a lock on a file in
+    the old one would exclude nobody. The kernel drops it when the process dies, so a
+    SIGKILL never leaves it stuck; the file stays (unlinking a lock file races its takers).
     """
-    with open(directory / ".send.lock", "a") as handle:
+    with open(lock_path(store_path, number), "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -215,6 +216,10 @@ def send_lock(directory: Path, number: int) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_path(store_path: Path, number: int) -> Path:
+    return store_path.with_name(f"{store_path.name}.send-{number}.lock")
 
 
 def _send_locked(

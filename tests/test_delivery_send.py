@@ -168,9 +168,10 @@ def test_unreachable_server_stops_the_run(newsletter, smtp_server):
 def test_a_second_send_of_the_same_issue_is_refused_while_one_runs(newsletter, smtp_server):
     from delivery.send import send_lock
 
-    directory = newsletter.build()
+    newsletter.build()
     newsletter.add("ada@example.org")
-    with send_lock(directory, 1), pytest.raises(SendRefused, match="another `send 1` is running"):
+    store_path = newsletter.settings().store_path
+    with send_lock(store_path, 1), pytest.raises(SendRefused, match="another `send 1` is running"):
         send(newsletter)
     assert send(newsletter).sent == 1  # the lock is free again
 
