@@ -260,14 +260,20 @@ class Store:
         ).fetchone()
         return Subscriber(*row) if row else None
 
-    def set_status(self, address: str, status: str) -> tuple[Subscriber, bool]:
-        """Change a subscriber's status; return (subscriber, whether it changed)."""
+    def set_status(
+        self, address: str, status: str, only_from: str | None = None
+    ) -> tuple[Subscriber, bool]:
+        """Change a subscriber's status; return (subscriber, whether it changed).
+
+        With `only_from`, only a subscriber in that status changes (checked in the same
+        transaction as the change).
+        """
         _check_status(status)
         with self.transaction() as db:
             current = self.lookup(db, address.strip())
             if current is None:
                 raise UnknownSubscriber(f"{address.strip()} is not on the list")
-            if current.status == status:
+            if current.status == status or only_from not in (None, current.status):
                 return current, False
             db.execute(
                 "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?",
