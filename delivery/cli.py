@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
@@ -303,17 +304,35 @@ def inbox() -> None:
 
 @inbox.command("process")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--pending", is_flag=True, help="SUBSCRIBE adds pending, not active, subscribers.")
+@click.option(
+    "--active",
+    "trust",
+    is_flag=True,
+    help="SUBSCRIBE makes the sender active at once, with no confirmation email "
+    "(only for an inbox you trust: From can be forged).",
+)
+@click.option("--pending", is_flag=True, hidden=True)  # the old flag; pending is the default now
 @click.option("--all", "reprocess", is_flag=True, help="Also messages already processed.")
 @click.pass_context
 @friendly
-def process_command(ctx: click.Context, path: str, pending: bool, reprocess: bool) -> None:
+def process_command(
+    ctx: click.Context, path: str, trust: bool, pending: bool, reprocess: bool
+) -> None:
     """Apply UNSUBSCRIBE / SUBSCRIBE from a Maildir or mbox of replies; print each action.
+
+    SUBSCRIBE makes the sender pending and emails them a confirmation link (through the
+    SMTP settings, signed with MASTHEAD_SECRET), as the subscribe form does.
 
     Example: publish.py inbox process ~/Mail/newsletter-requests
     """
-    status = "pending" if pending else "active"
-    for action in process_inbox(path, store_of(ctx), status, reprocess):
+    if trust and pending:
+        raise UsageError("choose --active or --pending, not both")
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    confirmations = None if trust else Confirmations(settings)
+    if confirmations is not None:
+        ctx.call_on_close(confirmations.close)
+    for action in process_inbox(path, store, confirmations, reprocess):
         click.echo(str(action))
 
 

@@ -135,3 +135,27 @@ def test_inbox_process(run, tmp_path):
     box.close()
     result = run("inbox", "process", str(tmp_path / "in.mbox"))
     assert result.output == "ada@example.org: unsubscribed\n"
+
+
+def test_inbox_subscribe_is_pending_with_a_confirmation_unless_active(run, smtp_server, tmp_path):
+    from email.message import EmailMessage
+
+    box = mailbox.mbox(str(tmp_path / "in.mbox"))
+    for sender in ("ada@example.org", "bob@example.org"):
+        message = EmailMessage()
+        message["From"] = sender
+        message["Subject"] = "SUBSCRIBE"
+        message.set_content("")
+        box.add(message)
+    box.close()
+    result = run("inbox", "process", str(tmp_path / "in.mbox"))
+    assert result.output == (
+        "ada@example.org: added (pending); confirmation email sent\n"
+        "bob@example.org: added (pending); confirmation email sent\n"
+    )
+    assert len(smtp_server.received) == 2
+    result = run("inbox", "process", "--all", "--active", str(tmp_path / "in.mbox"))
+    assert result.output == (
+        "ada@example.org: pending → active\nbob@example.org: pending → active\n"
+    )
+    assert len(smtp_server.received) == 2
