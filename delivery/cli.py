@@ -311,7 +311,12 @@ def inbox() -> None:
     help="SUBSCRIBE makes the sender active at once, with no confirmation email "
     "(only for an inbox you trust: From can be forged).",
 )
-@click.option("--pending", is_flag=True, hidden=True)  # the old flag; pending is the default now
+@click.option(
+    "--pending",
+    is_flag=True,
+    hidden=True,  # the old flag, kept so scripts still run: pending is the default now
+    help="The default: SUBSCRIBE makes the sender pending and sends a confirmation email.",
+)
 @click.option("--all", "reprocess", is_flag=True, help="Also messages already processed.")
 @click.pass_context
 @friendly
