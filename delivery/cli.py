@@ -197,6 +197,9 @@ def export_command(ctx: click.Context, csv_path: str, status: str | None) -> Non
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
 @click.option("--rate", type=click.FloatRange(min=0), help="Messages per second (0: no limit).")
+@click.option(
+    "--retry-failed", is_flag=True, help="Queue the failed deliveries again, then resume."
+)
 @click.pass_context
 @friendly
 def send_command(
@@ -208,6 +211,7 @@ def send_command(
     yes: bool,
     connections: int | None,
     rate: float | None,
+    retry_failed: bool,
 ) -> None:
     """Send edition NUMBER to every active subscriber; run it again to resume.
 
@@ -218,6 +222,8 @@ def send_command(
         raise UsageError("--dry-run and --maildir DIR go together")
     if test_to and dry_run:
         raise UsageError("choose --test-to or --dry-run, not both")
+    if retry_failed and (test_to or dry_run):
+        raise UsageError("--retry-failed is for a real send, not --test-to or --dry-run")
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     if test_to:
@@ -228,7 +234,7 @@ def send_command(
                 settings, number, store, str(maildir), connections=connections, progress=progress
             )
     else:
-        summary = _real_send(settings, store, number, yes, connections, rate)
+        summary = _real_send(settings, store, number, yes, connections, rate, retry_failed)
     _report(summary)
 
 
@@ -239,8 +245,9 @@ def _real_send(
     yes: bool,
     connections: int | None,
     rate: float | None,
+    retry_failed: bool,
 ) -> SendSummary:
-    plan = plan_send(settings, number, store)
+    plan = plan_send(settings, number, store, retry_failed)
     if not yes and sys.stdin.isatty():
         verb = "Resume sending" if plan.resuming else "Send"
         click.confirm(
@@ -251,7 +258,13 @@ def _real_send(
     try:
         with _progress_bar(plan.recipients, "sending") as progress:
             return send_edition(
-                settings, number, store, connections=connections, rate=rate, progress=progress
+                settings,
+                number,
+                store,
+                connections=connections,
+                rate=rate,
+                progress=progress,
+                retry_failed=retry_failed,
             )
     except KeyboardInterrupt:
         raise DeliveryClickError(
@@ -289,6 +302,8 @@ def _report(summary: SendSummary) -> None:
     click.echo(str(summary))
     for address, reply in summary.failures:
         click.echo(f"  failed: {address}: {reply}", err=True)
+    if summary.kind == "real" and summary.failed:
+        click.echo(f"  `send {summary.issue} --retry-failed` tries them again", err=True)
 
 
 # -- inbox ---------------------------------------------------------------------------------

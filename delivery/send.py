@@ -132,6 +132,7 @@ class SendPlan:
     edition: Edition
     recipients: int
     resuming: bool
+    retry_failed: bool = False  # the failed rows are queued again when the send starts
 
 
 class Personaliser:
@@ -155,23 +156,33 @@ class Personaliser:
 # -- the three kinds of send ---------------------------------------------------------------
 
 
-def plan_send(settings: SendSettings, number: int, store: Store) -> SendPlan:
+def plan_send(
+    settings: SendSettings, number: int, store: Store, retry_failed: bool = False
+) -> SendPlan:
     """Check everything a real send checks, without sending; raise if it would be refused."""
     edition = load_edition(settings, number)
     settings.require_secret()
     store.skip_inactive(number)
     counts = store.delivery_counts(number)
     if sum(counts.values()):
-        if not counts["queued"]:
-            raise SendRefused(
-                f"issue {number} was already sent ({counts['sent']} sent, {counts['failed']} "
-                f"failed, {counts['skipped']} skipped): nothing left to resume"
-            )
-        return SendPlan(edition, counts["queued"], resuming=True)
+        retried = counts["failed"] if retry_failed else 0
+        if not counts["queued"] + retried:
+            raise SendRefused(_already_sent(number, counts, retry_failed))
+        return SendPlan(edition, counts["queued"] + retried, True, retry_failed)
     active = store.count("active")
     if not active:
         raise SendRefused("no active subscribers: add some with `subscribers add` or `import`")
     return SendPlan(edition, active, resuming=False)
+
+
+def _already_sent(number: int, counts: dict[str, int], retry_failed: bool) -> str:
+    message = (
+        f"issue {number} was already sent ({counts['sent']} sent, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped): nothing left to resume"
+    )
+    if counts["failed"] and not retry_failed:
+        message += f"; `send {number} --retry-failed` tries the failed ones again"
+    return message
 
 
 def send_edition(
@@ -185,14 +196,17 @@ def send_edition(
     retry: RetryPolicy | None = None,
     budget: ErrorBudget | None = None,
     progress: ProgressCallback | None = None,
+    retry_failed: bool = False,
 ) -> SendSummary:
-    """Send issue `number` to every active subscriber, or resume the rows still queued.
+    """Send issue `number` to every active subscriber, or resume the rows still queued
+    (and, with `retry_failed`, the failed ones).
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
     with send_lock(store.path, number):
+        plan = plan_send(settings, number, store, retry_failed)
         return _send_locked(
-            settings, number, store, messenger_factory, connections, rate, retry, budget, progress
+            settings, plan, store, messenger_factory, connections, rate, retry, budget, progress
         )
 
 
@@ -224,7 +238,7 @@ def lock_path(store_path: Path, number: int) -> Path:
 
 def _send_locked(
     settings: SendSettings,
-    number: int,
+    plan: SendPlan,
     store: Store,
     messenger_factory: MessengerFactory | None,
     connections: int | None,
@@ -233,10 +247,12 @@ def _send_locked(
     budget: ErrorBudget | None,
     progress: ProgressCallback | None,
 ) -> SendSummary:
-    plan = plan_send(settings, number, store)
+    number = plan.edition.number
     personaliser = Personaliser(settings, plan.edition)
     if not plan.resuming:
         store.snapshot(number)
+    if plan.retry_failed:
+        store.requeue_failed(number)
     counts = store.delivery_counts(number)
     summary = SendSummary(number, "real", already_sent=counts["sent"])
     send_id = store.begin_send(number, "real", "resumed" if plan.resuming else "")
@@ -466,7 +482,8 @@ class _Run:
         s.paused = (
             f"send of issue {s.issue} paused: {s.failed} of {s.sent + s.failed} deliveries "
             f"failed, over the error budget ({self.limits.budget.limit:g}); last reply: "
-            f"{reply}. Fix the cause, then run `send {s.issue}` again to resume"
+            f"{reply}. Fix the cause, then run `send {s.issue}` again to resume (add "
+            "--retry-failed to try the failed ones again too)"
         )
         self.stop.set()
 

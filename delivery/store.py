@@ -361,6 +361,16 @@ class Store:
             )
             return cursor.rowcount
 
+    def requeue_failed(self, issue: int) -> int:
+        """Failed deliveries of an issue become queued again, in one transaction."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'queued', updated_at = ?"
+                " WHERE issue = ? AND status = 'failed'",
+                (utc_now(), issue),
+            )
+            return cursor.rowcount
+
     def delivery_counts(self, issue: int) -> dict[str, int]:
         rows = self._query(
             "SELECT status, COUNT(*) FROM deliveries WHERE issue = ? GROUP BY status", (issue,)

@@ -159,3 +159,17 @@ def test_inbox_subscribe_is_pending_with_a_confirmation_unless_active(run, smtp_
         "ada@example.org: pending → active\nbob@example.org: pending → active\n"
     )
     assert len(smtp_server.received) == 2
+
+
+def test_send_retry_failed(run, newsletter, smtp_server):
+    newsletter.build()
+    run("subscribers", "add", "gone@example.org")
+    smtp_server.replies["gone@example.org"] += ["550 5.1.1 mailbox unavailable"]
+    result = run("send", "1", "--yes")
+    assert "issue 1 (real): 0 sent, 1 failed" in result.output
+    assert "`send 1 --retry-failed` tries them again" in result.output
+    result = run("send", "1", "--yes")
+    assert result.exit_code == 1 and "`send 1 --retry-failed`" in result.output
+    result = run("send", "1", "--yes", "--retry-failed")
+    assert "issue 1 (real): 1 sent, 0 failed" in result.output, result.output
+    assert [r.rcpt for r in smtp_server.received] == ["gone@example.org"]

@@ -155,6 +155,38 @@ def test_error_budget_pauses_the_run_and_leaves_rows_queued(newsletter, smtp_ser
         assert store.sends(1)[-1].outcome == "paused"
 
 
+def test_failed_deliveries_are_retried_with_retry_failed(newsletter, smtp_server):
+    newsletter.build()
+    newsletter.add(*READERS[:3])
+    smtp_server.replies[READERS[1]] += ["550 5.1.1 mailbox unavailable"]
+    assert send(newsletter).failed == 1
+    with pytest.raises(SendRefused, match=r"1 failed.*`send 1 --retry-failed`"):
+        send(newsletter)
+    summary = send(newsletter, retry_failed=True)
+    assert (summary.sent, summary.failed, summary.already_sent) == (1, 0, 2)
+    assert {a: len(r) for a, r in smtp_server.by_recipient().items()} == dict.fromkeys(
+        READERS[:3], 1
+    )
+    with newsletter.store() as store:
+        assert store.delivery_counts(1) == {"queued": 0, "sent": 3, "failed": 0, "skipped": 0}
+    with pytest.raises(SendRefused, match="already sent"):
+        send(newsletter, retry_failed=True)
+
+
+def test_sender_refused_at_mail_from_stops_the_run_and_keeps_rows_queued(
+    newsletter, smtp_server: ScriptedHandler
+):
+    newsletter.build()
+    newsletter.add(*READERS[:3])
+    smtp_server.mail_replies += ["553 5.7.1 sender not allowed"]
+    with pytest.raises(TransportError, match=r"refused the sender.*553 5\.7\.1 sender not allowed"):
+        send(newsletter, connections=1)
+    with newsletter.store() as store:
+        assert store.delivery_counts(1)["queued"] == 3
+        assert store.sends(1)[-1].outcome == "stopped"
+    assert send(newsletter).sent == 3  # fixed: the next run resumes them
+
+
 def test_unreachable_server_stops_the_run(newsletter, smtp_server):
     newsletter.build()
     newsletter.add("ada@example.org")
