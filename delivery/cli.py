@@ -18,7 +18,16 @@ from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
-from .send import Progress, SendSummary, plan_send, send_dry_run, send_edition, send_test
+from .send import (
+    Progress,
+    SendPlan,
+    SendSummary,
+    plan_send,
+    send_dry_run,
+    send_lock,
+    send_planned,
+    send_test,
+)
 from .service import make_app
 from .service import run as run_service
 from .settings import SendSettings, load_settings
@@ -247,31 +256,31 @@ def _real_send(
     rate: float | None,
     retry_failed: bool,
 ) -> SendSummary:
-    plan = plan_send(settings, number, store, retry_failed)
-    if not yes and sys.stdin.isatty():
-        verb = "Resume sending" if plan.resuming else "Send"
-        click.confirm(
-            f"{verb} issue {number} ({plan.edition.subject!r}) to {plan.recipients} "
-            f"subscriber(s) through {settings.smtp.host}:{settings.smtp.port}?",
-            abort=True,
-        )
-    try:
-        with _progress_bar(plan.recipients, "sending") as progress:
-            return send_edition(
-                settings,
-                number,
-                store,
-                connections=connections,
-                rate=rate,
-                progress=progress,
-                retry_failed=retry_failed,
-            )
-    except KeyboardInterrupt:
-        raise DeliveryClickError(
-            f"interrupted: deliveries not yet answered stay queued; run `send {number}` "
-            "again to resume",
-            130,
-        ) from None
+    # Lock first: the plan writes (skipped rows) and must still hold when the send starts.
+    with send_lock(store.path, number):
+        plan = plan_send(settings, number, store, retry_failed)
+        if not yes and sys.stdin.isatty():
+            _confirm(settings, plan)
+        try:
+            with _progress_bar(plan.recipients, "sending") as progress:
+                return send_planned(
+                    settings, plan, store, connections=connections, rate=rate, progress=progress
+                )
+        except KeyboardInterrupt:
+            raise DeliveryClickError(
+                f"interrupted: deliveries not yet answered stay queued; run `send {number}` "
+                "again to resume",
+                130,
+            ) from None
+
+
+def _confirm(settings: SendSettings, plan: SendPlan) -> None:
+    verb = "Resume sending" if plan.resuming else "Send"
+    click.confirm(
+        f"{verb} issue {plan.edition.number} ({plan.edition.subject!r}) to "
+        f"{plan.recipients} subscriber(s) through {settings.smtp.host}:{settings.smtp.port}?",
+        abort=True,
+    )
 
 
 class _progress_bar:  # used like a function

@@ -159,7 +159,11 @@ class Personaliser:
 def plan_send(
     settings: SendSettings, number: int, store: Store, retry_failed: bool = False
 ) -> SendPlan:
-    """Check everything a real send checks, without sending; raise if it would be refused."""
+    """Check everything a real send checks, without sending; raise if it would be refused.
+
+    Call it with `send_lock` held: it marks rows of departed subscribers skipped, and the
+    plan it returns (the edition, loaded and checked once) is what `send_planned` sends.
+    """
     edition = load_edition(settings, number)
     settings.require_secret()
     store.skip_inactive(number)
@@ -205,8 +209,16 @@ def send_edition(
     """
     with send_lock(store.path, number):
         plan = plan_send(settings, number, store, retry_failed)
-        return _send_locked(
-            settings, plan, store, messenger_factory, connections, rate, retry, budget, progress
+        return send_planned(
+            settings,
+            plan,
+            store,
+            messenger_factory=messenger_factory,
+            connections=connections,
+            rate=rate,
+            retry=retry,
+            budget=budget,
+            progress=progress,
         )
 
 
@@ -236,17 +248,19 @@ def lock_path(store_path: Path, number: int) -> Path:
     return store_path.with_name(f"{store_path.name}.send-{number}.lock")
 
 
-def _send_locked(
+def send_planned(
     settings: SendSettings,
     plan: SendPlan,
     store: Store,
-    messenger_factory: MessengerFactory | None,
-    connections: int | None,
-    rate: float | None,
-    retry: RetryPolicy | None,
-    budget: ErrorBudget | None,
-    progress: ProgressCallback | None,
+    *,
+    messenger_factory: MessengerFactory | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    retry: RetryPolicy | None = None,
+    budget: ErrorBudget | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SendSummary:
+    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition)."""
     number = plan.edition.number
     personaliser = Personaliser(settings, plan.edition)
     if not plan.resuming:

@@ -173,3 +173,40 @@ def test_send_retry_failed(run, newsletter, smtp_server):
     result = run("send", "1", "--yes", "--retry-failed")
     assert "issue 1 (real): 1 sent, 0 failed" in result.output, result.output
     assert [r.rcpt for r in smtp_server.received] == ["gone@example.org"]
+
+
+def test_send_locks_first_then_loads_the_edition_once(run, newsletter, smtp_server, monkeypatch):
+    import fcntl
+
+    import delivery.send
+    from delivery.store import Store
+
+    newsletter.build()
+    run("subscribers", "add", "ada@example.org")
+    lock = delivery.send.lock_path(newsletter.settings().store_path, 1)
+    loads, skips = [], []
+
+    def held() -> bool:
+        with open(lock, "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return False
+
+    def load_edition(*args, **kwargs):
+        loads.append(held())
+        return real_load(*args, **kwargs)
+
+    def skip_inactive(self, issue):
+        skips.append(held())
+        return real_skip(self, issue)
+
+    real_load, real_skip = delivery.send.load_edition, Store.skip_inactive
+    monkeypatch.setattr(delivery.send, "load_edition", load_edition)
+    monkeypatch.setattr(Store, "skip_inactive", skip_inactive)
+    result = run("send", "1", "--yes")
+    assert "1 sent" in result.output, result.output
+    assert loads == [True]  # once, under the lock
+    assert skips and all(skips)  # every write happens under the lock
