@@ -277,6 +277,7 @@ def send_planned(
         record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
         progress=progress,
         retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
+        gone=lambda job: store.skip_if_inactive(job.delivery_id),
     )
     jobs = (Job(d.address, d.id) for d in store.queued(number))
     outcome = "interrupted"
@@ -287,7 +288,7 @@ def send_planned(
         outcome = "stopped"
         raise
     finally:
-        summary.skipped = store.skip_inactive(number) + counts["skipped"]
+        summary.skipped = counts["skipped"] + run.skipped + store.skip_inactive(number)
         store.finish_send(send_id, outcome, summary.sent, summary.failed)
     if summary.paused:
         raise ErrorBudgetExceeded(summary.paused)
@@ -390,9 +391,12 @@ class _Run:
         record: Recorder | None,
         progress: ProgressCallback | None,
         retried: Callable[[Job, str], None] | None = None,
+        gone: Callable[[Job], bool] | None = None,
     ):
         self.personaliser = personaliser
         self.retried = retried
+        self.gone = gone  # True: the subscriber left since the row was queued (now skipped)
+        self.skipped = 0
         self.messenger_factory = messenger_factory
         self.limits = limits
         self.record = record
@@ -457,6 +461,8 @@ class _Run:
         retry = self.limits.retry
         for attempt in range(1, retry.attempts + 1):
             self.limits.limiter.wait()
+            if self.gone is not None and self.gone(job):
+                return self._skipped()
             try:
                 reply = messenger.push(self.personaliser.sender, job.address, message)
                 return self._answered(job, "sent", reply)
@@ -473,6 +479,11 @@ class _Run:
             raise TransportError(f"{last.reply} (gave up after {retry.attempts} attempts)")
         self._answered(job, "failed", f"gave up after {retry.attempts} attempts: {last.reply}")
 
+    def _skipped(self) -> None:
+        with self._lock:
+            self.skipped += 1
+            self._report_progress()
+
     def _answered(self, job: Job, status: str, reply: str) -> None:
         if self.record is not None:
             self.record(job, status, reply)
@@ -485,9 +496,13 @@ class _Run:
                 if len(summary.failures) < 10:
                     summary.failures.append((job.address, reply))
             self._check_budget(reply)
-            if self.progress is not None:
-                done = summary.sent + summary.failed
-                self.progress(Progress(done, self.total, summary.sent, summary.failed))
+            self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.progress is not None:
+            s = self.summary
+            done = s.sent + s.failed + self.skipped
+            self.progress(Progress(done, self.total, s.sent, s.failed))
 
     def _check_budget(self, reply: str) -> None:
         s = self.summary

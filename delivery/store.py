@@ -361,6 +361,27 @@ class Store:
             )
             return cursor.rowcount
 
+    def skip_if_inactive(self, delivery_id: int) -> bool:
+        """Just before a message goes: skip its row if the subscriber left meanwhile.
+
+        The rows were fetched a page ahead, so an unsubscribe since then would still get
+        its copy. A read by primary keys; it writes only for a subscriber who left.
+        """
+        active = self._query(
+            "SELECT 1 FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+            " WHERE d.id = ? AND s.status = 'active'",
+            (delivery_id,),
+        )
+        if active:
+            return False
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'skipped', updated_at = ?,"
+                " last_reply = 'subscriber no longer active' WHERE id = ? AND status = 'queued'",
+                (utc_now(), delivery_id),
+            )
+        return cursor.rowcount == 1
+
     def requeue_failed(self, issue: int) -> int:
         """Failed deliveries of an issue become queued again, in one transaction."""
         with self.transaction() as db:

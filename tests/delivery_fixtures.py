@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -168,6 +169,7 @@ class ScriptedHandler:
     mail_replies: list[str] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     delay: float = 0.0
+    on_data: Callable[[str], None] | None = None  # called with the recipient, before replying
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -190,6 +192,8 @@ class ScriptedHandler:
 
             await asyncio.sleep(self.delay)
         rcpt = envelope.rcpt_tos[0]
+        if self.on_data is not None:
+            self.on_data(rcpt)
         with self.lock:
             self.attempts[rcpt] += 1
             scripted = self.replies.get(rcpt)

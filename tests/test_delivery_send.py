@@ -120,6 +120,28 @@ def test_unsubscribed_and_bounced_get_nothing(newsletter, smtp_server):
     assert [r.rcpt for r in smtp_server.received] == ["active@example.org"]
 
 
+def test_an_unsubscribe_during_the_send_stops_the_copy_already_queued(newsletter, smtp_server):
+    newsletter.build()
+    newsletter.add(*READERS[:3])
+
+    def unsubscribe_the_next_one(recipient: str) -> None:
+        if recipient == READERS[0]:  # the rows of READERS[1:] are already fetched and queued
+            with newsletter.store() as store:
+                store.set_status(READERS[1], "unsubscribed")
+
+    smtp_server.on_data = unsubscribe_the_next_one
+    summary = send(newsletter, connections=1)
+    assert (summary.sent, summary.skipped) == (2, 1)
+    assert [r.rcpt for r in smtp_server.received] == [READERS[0], READERS[2]]
+    with newsletter.store() as store:
+        row = next(d for d in store.deliveries(1) if d.address == READERS[1])
+    assert (row.status, row.attempts, row.last_reply) == (
+        "skipped",
+        0,
+        "subscriber no longer active",
+    )
+
+
 def test_issue_already_sent_is_refused(newsletter, smtp_server):
     newsletter.build()
     newsletter.add("ada@example.org")
