@@ -20,7 +20,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from .confirmations import Confirmations
-from .errors import InvalidAddress, TransportError, UsageError
+from .errors import InboxLocked, InvalidAddress, TransportError, UsageError
 from .store import Store, normalise_address
 from .subscriptions import request_subscription
 from .transports import PermanentFailure, TransientFailure
@@ -52,6 +52,7 @@ def process_inbox(
     """
     box = _open(Path(path))
     try:
+        _lock(box, path)
         for key in _oldest_first(box):
             message = box[key]
             if not reprocess and _seen(message):
@@ -60,7 +61,21 @@ def process_inbox(
             _mark_seen(box, key, message)
         box.flush()
     finally:
+        box.unlock()
         box.close()
+
+
+def _lock(box: mailbox.Mailbox, path: str | Path) -> None:
+    """Lock an mbox (lockf and a dot lock, as mail programs do) before reading it: the run
+    rewrites the whole file, and mail delivered meanwhile would be lost. (A Maildir needs
+    no lock: each message is its own file.)"""
+    try:
+        box.lock()
+    except mailbox.ExternalClashError:
+        raise InboxLocked(
+            f"{path} is locked by another program (lockf or {path}.lock): try again when it "
+            "is done, or remove a stale .lock file"
+        ) from None
 
 
 def _open(path: Path) -> mailbox.Mailbox:

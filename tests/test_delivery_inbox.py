@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from delivery.confirmations import Confirmations
-from delivery.errors import TransportError
+from delivery.errors import InboxLocked, TransportError
 from delivery.inbox import process_inbox
 from delivery.tokens import CONFIRM, verify_token
 
@@ -137,3 +137,22 @@ def test_a_confirmation_that_cannot_go_leaves_its_message_unprocessed(
     with newsletter.store() as store:
         assert len(process(newsletter, tmp_path / "replies", store)) == 1
     assert [r.rcpt for r in smtp_server.received] == ["new@example.org"]
+
+
+def test_an_mbox_locked_by_another_program_is_left_alone(newsletter, tmp_path):
+    path = tmp_path / "replies.mbox"
+    box = mailbox.mbox(str(path), create=True)
+    box.add(reply("ada@example.org", "UNSUBSCRIBE", ""))
+    box.close()
+    before = path.read_bytes()
+    lock = tmp_path / "replies.mbox.lock"
+    lock.touch()  # a mail client or delivery agent holds the dot lock
+    newsletter.add("ada@example.org")
+    with newsletter.store() as store:
+        with pytest.raises(InboxLocked, match=r"replies\.mbox is locked by another program"):
+            process(newsletter, path, store)
+        assert path.read_bytes() == before
+        assert store.get("ada@example.org").status == "active"
+        lock.unlink()
+        assert len(process(newsletter, path, store)) == 1
+    assert not lock.exists()  # released after the run
