@@ -14,10 +14,20 @@ from typing import Any, TypeVar
 
 import click
 
+from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
-from .send import Progress, SendSummary, plan_send, send_dry_run, send_edition, send_test
+from .send import (
+    Progress,
+    SendPlan,
+    SendSummary,
+    plan_send,
+    send_dry_run,
+    send_lock,
+    send_planned,
+    send_test,
+)
 from .service import make_app
 from .service import run as run_service
 from .settings import SendSettings, load_settings
@@ -196,6 +206,9 @@ def export_command(ctx: click.Context, csv_path: str, status: str | None) -> Non
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
 @click.option("--rate", type=click.FloatRange(min=0), help="Messages per second (0: no limit).")
+@click.option(
+    "--retry-failed", is_flag=True, help="Queue the failed deliveries again, then resume."
+)
 @click.pass_context
 @friendly
 def send_command(
@@ -207,6 +220,7 @@ def send_command(
     yes: bool,
     connections: int | None,
     rate: float | None,
+    retry_failed: bool,
 ) -> None:
     """Send edition NUMBER to every active subscriber; run it again to resume.
 
@@ -217,6 +231,8 @@ def send_command(
         raise UsageError("--dry-run and --maildir DIR go together")
     if test_to and dry_run:
         raise UsageError("choose --test-to or --dry-run, not both")
+    if retry_failed and (test_to or dry_run):
+        raise UsageError("--retry-failed is for a real send, not --test-to or --dry-run")
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     if test_to:
@@ -227,7 +243,7 @@ def send_command(
                 settings, number, store, str(maildir), connections=connections, progress=progress
             )
     else:
-        summary = _real_send(settings, store, number, yes, connections, rate)
+        summary = _real_send(settings, store, number, yes, connections, rate, retry_failed)
     _report(summary)
 
 
@@ -238,26 +254,33 @@ def _real_send(
     yes: bool,
     connections: int | None,
     rate: float | None,
+    retry_failed: bool,
 ) -> SendSummary:
-    plan = plan_send(settings, number, store)
-    if not yes and sys.stdin.isatty():
-        verb = "Resume sending" if plan.resuming else "Send"
-        click.confirm(
-            f"{verb} issue {number} ({plan.edition.subject!r}) to {plan.recipients} "
-            f"subscriber(s) through {settings.smtp.host}:{settings.smtp.port}?",
-            abort=True,
-        )
-    try:
-        with _progress_bar(plan.recipients, "sending") as progress:
-            return send_edition(
-                settings, number, store, connections=connections, rate=rate, progress=progress
-            )
-    except KeyboardInterrupt:
-        raise DeliveryClickError(
-            f"interrupted: deliveries not yet answered stay queued; run `send {number}` "
-            "again to resume",
-            130,
-        ) from None
+    # Lock first: the plan writes (skipped rows) and must still hold when the send starts.
+    with send_lock(store.path, number):
+        plan = plan_send(settings, number, store, retry_failed)
+        if not yes and sys.stdin.isatty():
+            _confirm(settings, plan)
+        try:
+            with _progress_bar(plan.recipients, "sending") as progress:
+                return send_planned(
+                    settings, plan, store, connections=connections, rate=rate, progress=progress
+                )
+        except KeyboardInterrupt:
+            raise DeliveryClickError(
+                f"interrupted: deliveries not yet answered stay queued; run `send {number}` "
+                "again to resume",
+                130,
+            ) from None
+
+
+def _confirm(settings: SendSettings, plan: SendPlan) -> None:
+    verb = "Resume sending" if plan.resuming else "Send"
+    click.confirm(
+        f"{verb} issue {plan.edition.number} ({plan.edition.subject!r}) to "
+        f"{plan.recipients} subscriber(s) through {settings.smtp.host}:{settings.smtp.port}?",
+        abort=True,
+    )
 
 
 class _progress_bar:  # used like a function
@@ -288,6 +311,8 @@ def _report(summary: SendSummary) -> None:
     click.echo(str(summary))
     for address, reply in summary.failures:
         click.echo(f"  failed: {address}: {reply}", err=True)
+    if summary.kind == "real" and summary.failed:
+        click.echo(f"  `send {summary.issue} --retry-failed` tries them again", err=True)
 
 
 # -- inbox ---------------------------------------------------------------------------------
@@ -303,17 +328,40 @@ def inbox() -> None:
 
 @inbox.command("process")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--pending", is_flag=True, help="SUBSCRIBE adds pending, not active, subscribers.")
+@click.option(
+    "--active",
+    "trust",
+    is_flag=True,
+    help="SUBSCRIBE makes the sender active at once, with no confirmation email "
+    "(only for an inbox you trust: From can be forged).",
+)
+@click.option(
+    "--pending",
+    is_flag=True,
+    hidden=True,  # the old flag, kept so scripts still run: pending is the default now
+    help="The default: SUBSCRIBE makes the sender pending and sends a confirmation email.",
+)
 @click.option("--all", "reprocess", is_flag=True, help="Also messages already processed.")
 @click.pass_context
 @friendly
-def process_command(ctx: click.Context, path: str, pending: bool, reprocess: bool) -> None:
+def process_command(
+    ctx: click.Context, path: str, trust: bool, pending: bool, reprocess: bool
+) -> None:
     """Apply UNSUBSCRIBE / SUBSCRIBE from a Maildir or mbox of replies; print each action.
+
+    SUBSCRIBE makes the sender pending and emails them a confirmation link (through the
+    SMTP settings, signed with MASTHEAD_SECRET), as the subscribe form does.
 
     Example: publish.py inbox process ~/Mail/newsletter-requests
     """
-    status = "pending" if pending else "active"
-    for action in process_inbox(path, store_of(ctx), status, reprocess):
+    if trust and pending:
+        raise UsageError("choose --active or --pending, not both")
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    confirmations = None if trust else Confirmations(settings)
+    if confirmations is not None:
+        ctx.call_on_close(confirmations.close)
+    for action in process_inbox(path, store, confirmations, reprocess):
         click.echo(str(action))
 
 

@@ -59,6 +59,43 @@ def confirmation_message(settings: SendSettings, address: str, token: str) -> by
     return message.as_bytes(policy=SMTP)
 
 
+class Confirmations:
+    """Confirmation emails sent at once over one SMTP connection (`inbox process`).
+
+    The secret is asked for at the first SUBSCRIBE, so an inbox of UNSUBSCRIBEs needs none.
+    """
+
+    def __init__(self, settings: SendSettings, messenger: Messenger | None = None):
+        self.settings = settings
+        self._messenger = messenger
+        self._sender = parseaddr(settings.from_address)[1]
+        self._sent: set[str] = set()
+
+    @property
+    def secret(self) -> str:
+        return self.settings.require_secret()
+
+    def send(self, address: str, token: str) -> bool:
+        """Push one confirmation; False if this run already sent `address` one.
+
+        Raises TransientFailure or PermanentFailure: the caller decides what stops a run.
+        """
+        # Forged SUBSCRIBEs could otherwise make one run flood one inbox.
+        if address.lower() in self._sent:
+            return False
+        if self._messenger is None:
+            self._messenger = SmtpMessenger(self.settings.smtp)
+        message = confirmation_message(self.settings, address, token)
+        reply = self._messenger.push(self._sender, address, message)
+        logger.info("confirmation to %s: %s", address, reply)
+        self._sent.add(address.lower())
+        return True
+
+    def close(self) -> None:
+        if self._messenger is not None:
+            self._messenger.close()
+
+
 class Postman:
     """Runs queued jobs (subscribe requests) on one daemon thread; sends confirmations."""
 

@@ -3,11 +3,16 @@
 Import reads a header row with an address column (`email`, `e-mail`, `email address` or
 `address`, any case, as mail services export it) and optional `name`, `status`, `source`,
 `created_at`, `updated_at`; export writes all of them, so export then import is lossless.
+
+Cells a spreadsheet would run as formulas (starting with = + - @ or a tab: "CSV injection";
+names come from the public subscribe form) are exported with a leading quote, which import
+strips again.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,20 @@ from .store import STATUSES, Store, Subscriber, normalise_address, utc_now
 
 ADDRESS_COLUMNS = ("email", "e-mail", "email address", "e-mail address", "address")
 EXPORT_COLUMNS = ("email", "name", "status", "source", "created_at", "updated_at")
+
+
+# Leading quotes are counted in: a cell "'=x" is exported as "''=x", so import restores it.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def defuse(cell: str) -> str:
+    """Prefix a quote to a cell a spreadsheet would read as a formula."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo `defuse`."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell) else cell
 
 
 @dataclass(frozen=True)
@@ -80,7 +99,7 @@ def _rows(handle: TextIO, path: str | Path) -> Iterator[tuple[int, dict[str, str
         )
     header[header.index(column)] = "email"
     for cells in reader:
-        row = dict(zip(header, (cell.strip() for cell in cells), strict=False))
+        row = dict(zip(header, (restore(cell.strip()) for cell in cells), strict=False))
         yield reader.line_num, row
 
 
@@ -122,6 +141,7 @@ def export_csv(path: str | Path, store: Store, status: str | None = None) -> int
         writer = csv.writer(handle)
         writer.writerow(EXPORT_COLUMNS)
         for s in store.subscribers(status):
-            writer.writerow((s.address, s.name, s.status, s.source, s.created_at, s.updated_at))
+            cells = (s.address, s.name, s.status, s.source, s.created_at, s.updated_at)
+            writer.writerow([defuse(cell) for cell in cells])
             count += 1
     return count

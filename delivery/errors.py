@@ -79,5 +79,9 @@ class ErrorBudgetExceeded(DeliveryError):
     """Too many deliveries failed: the run paused itself; the rest stay queued."""
 
 
+class InboxLocked(DeliveryError):
+    """Another program holds the lock of the mbox to process."""
+
+
 class StoreError(DeliveryError):
     """The subscriber store cannot be opened or migrated."""

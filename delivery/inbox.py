@@ -3,6 +3,9 @@
 The command is the first word of the subject (after Re:/Fwd:) or of the first body line that
 is not quoted text; it applies to the sender's address. Processed messages are flagged as seen
 (Maildir S, mbox R) so a later run does not replay an old SUBSCRIBE over a newer unsubscribe.
+
+From can be forged, so SUBSCRIBE makes the sender pending and emails them a confirmation
+link, as the web form does; only an editor who trusts the inbox makes them active at once.
 """
 
 from __future__ import annotations
@@ -10,13 +13,17 @@ from __future__ import annotations
 import email.message
 import mailbox
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.policy import default
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
-from .errors import InvalidAddress, UsageError
+from .confirmations import Confirmations
+from .errors import InboxLocked, InvalidAddress, TransportError, UsageError
 from .store import Store, normalise_address
+from .subscriptions import request_subscription
+from .transports import PermanentFailure, TransientFailure
 
 _PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _COMMANDS = ("unsubscribe", "subscribe")
@@ -33,22 +40,42 @@ class InboxAction:
 
 
 def process_inbox(
-    path: str | Path, store: Store, subscribe_status: str = "active", reprocess: bool = False
-) -> list[InboxAction]:
-    """Apply every UNSUBSCRIBE / SUBSCRIBE request found in a Maildir or mbox."""
+    path: str | Path,
+    store: Store,
+    confirmations: Confirmations | None,
+    reprocess: bool = False,
+) -> Iterator[InboxAction]:
+    """Apply every UNSUBSCRIBE / SUBSCRIBE request found in a Maildir or mbox, yielding each.
+
+    `confirmations` None trusts From: SUBSCRIBE then makes the sender active at once.
+    A confirmation that cannot be sent now raises TransportError; that message stays unseen.
+    """
     box = _open(Path(path))
-    actions: list[InboxAction] = []
     try:
+        _lock(box, path)
         for key in _oldest_first(box):
             message = box[key]
             if not reprocess and _seen(message):
                 continue
-            actions.append(_apply(message, store, subscribe_status))
+            yield _apply(message, store, confirmations)
             _mark_seen(box, key, message)
         box.flush()
     finally:
+        box.unlock()
         box.close()
-    return actions
+
+
+def _lock(box: mailbox.Mailbox, path: str | Path) -> None:
+    """Lock an mbox (lockf and a dot lock, as mail programs do) before reading it: the run
+    rewrites the whole file, and mail delivered meanwhile would be lost. (A Maildir needs
+    no lock: each message is its own file.)"""
+    try:
+        box.lock()
+    except mailbox.ExternalClashError:
+        raise InboxLocked(
+            f"{path} is locked by another program (lockf or {path}.lock): try again when it "
+            "is done, or remove a stale .lock file"
+        ) from None
 
 
 def _open(path: Path) -> mailbox.Mailbox:
@@ -109,7 +136,9 @@ def _first_body_line(message: email.message.Message) -> str:
     return ""
 
 
-def _apply(message: mailbox.Message, store: Store, subscribe_status: str) -> InboxAction:
+def _apply(
+    message: mailbox.Message, store: Store, confirmations: Confirmations | None
+) -> InboxAction:
     sender = parseaddr(str(message.get("From", "")))[1]
     if _automatic(message):
         return InboxAction(sender, None, "automatic reply: ignored")
@@ -122,7 +151,9 @@ def _apply(message: mailbox.Message, store: Store, subscribe_status: str) -> Inb
         return InboxAction(sender, command, "sender address is not valid: ignored")
     if command == "unsubscribe":
         return _unsubscribe(store, address)
-    return _subscribe(store, address, subscribe_status)
+    if confirmations is None:
+        return _activate(store, address)
+    return _subscribe(store, address, confirmations)
 
 
 def _automatic(message: mailbox.Message) -> bool:
@@ -140,12 +171,38 @@ def _unsubscribe(store: Store, address: str) -> InboxAction:
     return InboxAction(address, "unsubscribe", result)
 
 
-def _subscribe(store: Store, address: str, status: str) -> InboxAction:
+def _activate(store: Store, address: str) -> InboxAction:
+    """SUBSCRIBE from a trusted inbox (`--active`): active at once, no email."""
     current = store.get(address)
     if current is None:
-        store.add_subscriber(address, status=status, source="inbox")
-        return InboxAction(address, "subscribe", f"added ({status})")
-    if current.status == status or current.status == "active":
-        return InboxAction(address, "subscribe", f"already {current.status}")
-    store.set_status(address, status)
-    return InboxAction(address, "subscribe", f"{current.status} → {status}")
+        store.add_subscriber(address, status="active", source="inbox")
+        return InboxAction(address, "subscribe", "added (active)")
+    if current.status == "active":
+        return InboxAction(address, "subscribe", "already active")
+    store.set_status(address, "active")
+    return InboxAction(address, "subscribe", f"{current.status} → active")
+
+
+def _subscribe(store: Store, address: str, confirmations: Confirmations) -> InboxAction:
+    """SUBSCRIBE by email, as by the web form: pending, and a confirmation link."""
+    before = store.get(address)
+    token = request_subscription(store, confirmations.secret, address, source="inbox")
+    if token is None:
+        return InboxAction(address, "subscribe", "already active")
+    if before is None:
+        done = "added (pending)"
+    elif before.status == "pending":
+        done = "already pending"
+    else:
+        done = f"{before.status} → pending"
+    try:
+        sent = confirmations.send(address, token)
+    except PermanentFailure as failure:
+        return InboxAction(address, "subscribe", f"{done}; confirmation refused: {failure.reply}")
+    except TransientFailure as failure:
+        raise TransportError(
+            f"confirmation email to {address} not sent ({failure.reply}): its message is "
+            "left unprocessed; run `inbox process` again later"
+        ) from failure
+    email = "confirmation email sent" if sent else "confirmation email already sent in this run"
+    return InboxAction(address, "subscribe", f"{done}; {email}")

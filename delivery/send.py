@@ -132,6 +132,7 @@ class SendPlan:
     edition: Edition
     recipients: int
     resuming: bool
+    retry_failed: bool = False  # the failed rows are queued again when the send starts
 
 
 class Personaliser:
@@ -155,23 +156,37 @@ class Personaliser:
 # -- the three kinds of send ---------------------------------------------------------------
 
 
-def plan_send(settings: SendSettings, number: int, store: Store) -> SendPlan:
-    """Check everything a real send checks, without sending; raise if it would be refused."""
+def plan_send(
+    settings: SendSettings, number: int, store: Store, retry_failed: bool = False
+) -> SendPlan:
+    """Check everything a real send checks, without sending; raise if it would be refused.
+
+    Call it with `send_lock` held: it marks rows of departed subscribers skipped, and the
+    plan it returns (the edition, loaded and checked once) is what `send_planned` sends.
+    """
     edition = load_edition(settings, number)
     settings.require_secret()
     store.skip_inactive(number)
     counts = store.delivery_counts(number)
     if sum(counts.values()):
-        if not counts["queued"]:
-            raise SendRefused(
-                f"issue {number} was already sent ({counts['sent']} sent, {counts['failed']} "
-                f"failed, {counts['skipped']} skipped): nothing left to resume"
-            )
-        return SendPlan(edition, counts["queued"], resuming=True)
+        retried = counts["failed"] if retry_failed else 0
+        if not counts["queued"] + retried:
+            raise SendRefused(_already_sent(number, counts, retry_failed))
+        return SendPlan(edition, counts["queued"] + retried, True, retry_failed)
     active = store.count("active")
     if not active:
         raise SendRefused("no active subscribers: add some with `subscribers add` or `import`")
     return SendPlan(edition, active, resuming=False)
+
+
+def _already_sent(number: int, counts: dict[str, int], retry_failed: bool) -> str:
+    message = (
+        f"issue {number} was already sent ({counts['sent']} sent, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped): nothing left to resume"
+    )
+    if counts["failed"] and not retry_failed:
+        message += f"; `send {number} --retry-failed` tries the failed ones again"
+    return message
 
 
 def send_edition(
@@ -185,26 +200,38 @@ def send_edition(
     retry: RetryPolicy | None = None,
     budget: ErrorBudget | None = None,
     progress: ProgressCallback | None = None,
+    retry_failed: bool = False,
 ) -> SendSummary:
-    """Send issue `number` to every active subscriber, or resume the rows still queued.
+    """Send issue `number` to every active subscriber, or resume the rows still queued
+    (and, with `retry_failed`, the failed ones).
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
-    load_edition(settings, number)  # refuse unbuilt editions before locking in their directory
-    with send_lock(settings.edition_dir(number), number):
-        return _send_locked(
-            settings, number, store, messenger_factory, connections, rate, retry, budget, progress
+    with send_lock(store.path, number):
+        plan = plan_send(settings, number, store, retry_failed)
+        return send_planned(
+            settings,
+            plan,
+            store,
+            messenger_factory=messenger_factory,
+            connections=connections,
+            rate=rate,
+            retry=retry,
+            budget=budget,
+            progress=progress,
         )
 
 
 @contextmanager
-def send_lock(directory: Path, number: int) -> Iterator[None]:
+def send_lock(store_path: Path, number: int) -> Iterator[None]:
     """One real send of an issue at a time: two would deliver the same queued rows.
 
-    An OS lock (flock) on a file in the edition's directory (under output/, git-ignored);
-    the kernel drops it when the process dies, so a SIGKILL never leaves it stuck.
+    An OS lock (flock) on `<store>.send-<N>.lock`, beside the store whose rows it guards.
+    Never under output/: a build swaps output/ for a new directory, and a lock on a file in
+    the old one would exclude nobody. The kernel drops it when the process dies, so a
+    SIGKILL never leaves it stuck; the file stays (unlinking a lock file races its takers).
     """
-    with open(directory / ".send.lock", "a") as handle:
+    with open(lock_path(store_path, number), "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -217,21 +244,29 @@ def send_lock(directory: Path, number: int) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _send_locked(
+def lock_path(store_path: Path, number: int) -> Path:
+    return store_path.with_name(f"{store_path.name}.send-{number}.lock")
+
+
+def send_planned(
     settings: SendSettings,
-    number: int,
+    plan: SendPlan,
     store: Store,
-    messenger_factory: MessengerFactory | None,
-    connections: int | None,
-    rate: float | None,
-    retry: RetryPolicy | None,
-    budget: ErrorBudget | None,
-    progress: ProgressCallback | None,
+    *,
+    messenger_factory: MessengerFactory | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    retry: RetryPolicy | None = None,
+    budget: ErrorBudget | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SendSummary:
-    plan = plan_send(settings, number, store)
+    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition)."""
+    number = plan.edition.number
     personaliser = Personaliser(settings, plan.edition)
     if not plan.resuming:
         store.snapshot(number)
+    if plan.retry_failed:
+        store.requeue_failed(number)
     counts = store.delivery_counts(number)
     summary = SendSummary(number, "real", already_sent=counts["sent"])
     send_id = store.begin_send(number, "real", "resumed" if plan.resuming else "")
@@ -242,6 +277,7 @@ def _send_locked(
         record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
         progress=progress,
         retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
+        gone=lambda job: store.skip_if_inactive(job.delivery_id),
     )
     jobs = (Job(d.address, d.id) for d in store.queued(number))
     outcome = "interrupted"
@@ -252,7 +288,7 @@ def _send_locked(
         outcome = "stopped"
         raise
     finally:
-        summary.skipped = store.skip_inactive(number) + counts["skipped"]
+        summary.skipped = counts["skipped"] + run.skipped + store.skip_inactive(number)
         store.finish_send(send_id, outcome, summary.sent, summary.failed)
     if summary.paused:
         raise ErrorBudgetExceeded(summary.paused)
@@ -355,9 +391,12 @@ class _Run:
         record: Recorder | None,
         progress: ProgressCallback | None,
         retried: Callable[[Job, str], None] | None = None,
+        gone: Callable[[Job], bool] | None = None,
     ):
         self.personaliser = personaliser
         self.retried = retried
+        self.gone = gone  # True: the subscriber left since the row was queued (now skipped)
+        self.skipped = 0
         self.messenger_factory = messenger_factory
         self.limits = limits
         self.record = record
@@ -422,6 +461,8 @@ class _Run:
         retry = self.limits.retry
         for attempt in range(1, retry.attempts + 1):
             self.limits.limiter.wait()
+            if self.gone is not None and self.gone(job):
+                return self._skipped()
             try:
                 reply = messenger.push(self.personaliser.sender, job.address, message)
                 return self._answered(job, "sent", reply)
@@ -438,6 +479,11 @@ class _Run:
             raise TransportError(f"{last.reply} (gave up after {retry.attempts} attempts)")
         self._answered(job, "failed", f"gave up after {retry.attempts} attempts: {last.reply}")
 
+    def _skipped(self) -> None:
+        with self._lock:
+            self.skipped += 1
+            self._report_progress()
+
     def _answered(self, job: Job, status: str, reply: str) -> None:
         if self.record is not None:
             self.record(job, status, reply)
@@ -450,9 +496,13 @@ class _Run:
                 if len(summary.failures) < 10:
                     summary.failures.append((job.address, reply))
             self._check_budget(reply)
-            if self.progress is not None:
-                done = summary.sent + summary.failed
-                self.progress(Progress(done, self.total, summary.sent, summary.failed))
+            self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.progress is not None:
+            s = self.summary
+            done = s.sent + s.failed + self.skipped
+            self.progress(Progress(done, self.total, s.sent, s.failed))
 
     def _check_budget(self, reply: str) -> None:
         s = self.summary
@@ -461,7 +511,8 @@ class _Run:
         s.paused = (
             f"send of issue {s.issue} paused: {s.failed} of {s.sent + s.failed} deliveries "
             f"failed, over the error budget ({self.limits.budget.limit:g}); last reply: "
-            f"{reply}. Fix the cause, then run `send {s.issue}` again to resume"
+            f"{reply}. Fix the cause, then run `send {s.issue}` again to resume (add "
+            "--retry-failed to try the failed ones again too)"
         )
         self.stop.set()
 

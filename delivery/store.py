@@ -260,14 +260,20 @@ class Store:
         ).fetchone()
         return Subscriber(*row) if row else None
 
-    def set_status(self, address: str, status: str) -> tuple[Subscriber, bool]:
-        """Change a subscriber's status; return (subscriber, whether it changed)."""
+    def set_status(
+        self, address: str, status: str, only_from: str | None = None
+    ) -> tuple[Subscriber, bool]:
+        """Change a subscriber's status; return (subscriber, whether it changed).
+
+        With `only_from`, only a subscriber in that status changes (checked in the same
+        transaction as the change).
+        """
         _check_status(status)
         with self.transaction() as db:
             current = self.lookup(db, address.strip())
             if current is None:
                 raise UnknownSubscriber(f"{address.strip()} is not on the list")
-            if current.status == status:
+            if current.status == status or only_from not in (None, current.status):
                 return current, False
             db.execute(
                 "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?",
@@ -351,6 +357,37 @@ class Store:
                 " last_reply = 'subscriber no longer active'"
                 " WHERE issue = ? AND status = 'queued' AND (subscriber_id IS NULL OR"
                 " subscriber_id NOT IN (SELECT id FROM subscribers WHERE status = 'active'))",
+                (utc_now(), issue),
+            )
+            return cursor.rowcount
+
+    def skip_if_inactive(self, delivery_id: int) -> bool:
+        """Just before a message goes: skip its row if the subscriber left meanwhile.
+
+        The rows were fetched a page ahead, so an unsubscribe since then would still get
+        its copy. A read by primary keys; it writes only for a subscriber who left.
+        """
+        active = self._query(
+            "SELECT 1 FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+            " WHERE d.id = ? AND s.status = 'active'",
+            (delivery_id,),
+        )
+        if active:
+            return False
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'skipped', updated_at = ?,"
+                " last_reply = 'subscriber no longer active' WHERE id = ? AND status = 'queued'",
+                (utc_now(), delivery_id),
+            )
+        return cursor.rowcount == 1
+
+    def requeue_failed(self, issue: int) -> int:
+        """Failed deliveries of an issue become queued again, in one transaction."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE deliveries SET status = 'queued', updated_at = ?"
+                " WHERE issue = ? AND status = 'failed'",
                 (utc_now(), issue),
             )
             return cursor.rowcount

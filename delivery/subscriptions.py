@@ -37,6 +37,10 @@ def request_subscription(
 
 
 def confirm_with_token(store: Store, secret: str, token: str) -> tuple[Subscriber, bool]:
-    """Apply a confirm link: the pending subscriber becomes active."""
+    """Apply a confirm link: a pending subscriber becomes active; nobody else changes.
+
+    A confirm link stays valid for days: an unsubscribe or a bounce since it was sent must
+    win over it, and the caller answers the same either way.
+    """
     address = verify_token(secret, token, CONFIRM).address
-    return store.set_status(address, "active")
+    return store.set_status(address, "active", only_from="pending")

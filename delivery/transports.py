@@ -77,7 +77,7 @@ class SmtpMessenger:
         try:
             # docmd, not mail()/rcpt(): their address re-parsing costs ~65 µs a message, and
             # stored addresses are already validated ASCII addr-specs.
-            self._expect(conn, *conn.docmd("MAIL", f"FROM:<{sender}>"))
+            self._mail_from(conn, sender)
             self._expect(conn, *conn.docmd("RCPT", f"TO:<{recipient}>"))
             code, text = _data(conn, message)
         except smtplib.SMTPDataError as error:  # DATA itself refused (no 354)
@@ -89,6 +89,20 @@ class SmtpMessenger:
             ) from error
         self._expect(conn, code, text)
         return _reply(code, text)
+
+    def _mail_from(self, conn: smtplib.SMTP, sender: str) -> None:
+        """MAIL FROM; a 5xx refuses the sender, so every recipient: a transport error
+        (the run stops, rows stay queued), not a failure of this one recipient."""
+        code, text = conn.docmd("MAIL", f"FROM:<{sender}>")
+        if 500 <= code < 600:
+            self._reset(conn)
+            s = self.settings
+            raise TransportError(
+                f"SMTP server {s.host}:{s.port} refused the sender <{sender}> "
+                f"({_reply(code, text)}): check NEWSLETTER['from'] and the senders the "
+                "account may use"
+            )
+        self._expect(conn, code, text)
 
     def _expect(self, conn: smtplib.SMTP, code: int, text: bytes | str) -> None:
         if 200 <= code < 300:

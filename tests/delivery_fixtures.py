@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -160,14 +161,23 @@ class Received:
 class ScriptedHandler:
     """Records every accepted message. `replies[address]` lists DATA replies to give, in
     order, before accepting ("drop" closes the connection during DATA); `rcpt_replies`
-    likewise for RCPT TO."""
+    likewise for RCPT TO, and `mail_replies` for MAIL FROM (whatever the sender)."""
 
     received: list[Received] = field(default_factory=list)
     replies: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     rcpt_replies: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    mail_replies: list[str] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     delay: float = 0.0
+    on_data: Callable[[str], None] | None = None  # called with the recipient, before replying
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.mail_replies:
+            return self.mail_replies.pop(0)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         scripted = self.rcpt_replies.get(address)
@@ -182,6 +192,8 @@ class ScriptedHandler:
 
             await asyncio.sleep(self.delay)
         rcpt = envelope.rcpt_tos[0]
+        if self.on_data is not None:
+            self.on_data(rcpt)
         with self.lock:
             self.attempts[rcpt] += 1
             scripted = self.replies.get(rcpt)

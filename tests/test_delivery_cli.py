@@ -135,3 +135,78 @@ def test_inbox_process(run, tmp_path):
     box.close()
     result = run("inbox", "process", str(tmp_path / "in.mbox"))
     assert result.output == "ada@example.org: unsubscribed\n"
+
+
+def test_inbox_subscribe_is_pending_with_a_confirmation_unless_active(run, smtp_server, tmp_path):
+    from email.message import EmailMessage
+
+    box = mailbox.mbox(str(tmp_path / "in.mbox"))
+    for sender in ("ada@example.org", "bob@example.org"):
+        message = EmailMessage()
+        message["From"] = sender
+        message["Subject"] = "SUBSCRIBE"
+        message.set_content("")
+        box.add(message)
+    box.close()
+    result = run("inbox", "process", str(tmp_path / "in.mbox"))
+    assert result.output == (
+        "ada@example.org: added (pending); confirmation email sent\n"
+        "bob@example.org: added (pending); confirmation email sent\n"
+    )
+    assert len(smtp_server.received) == 2
+    result = run("inbox", "process", "--all", "--active", str(tmp_path / "in.mbox"))
+    assert result.output == (
+        "ada@example.org: pending → active\nbob@example.org: pending → active\n"
+    )
+    assert len(smtp_server.received) == 2
+
+
+def test_send_retry_failed(run, newsletter, smtp_server):
+    newsletter.build()
+    run("subscribers", "add", "gone@example.org")
+    smtp_server.replies["gone@example.org"] += ["550 5.1.1 mailbox unavailable"]
+    result = run("send", "1", "--yes")
+    assert "issue 1 (real): 0 sent, 1 failed" in result.output
+    assert "`send 1 --retry-failed` tries them again" in result.output
+    result = run("send", "1", "--yes")
+    assert result.exit_code == 1 and "`send 1 --retry-failed`" in result.output
+    result = run("send", "1", "--yes", "--retry-failed")
+    assert "issue 1 (real): 1 sent, 0 failed" in result.output, result.output
+    assert [r.rcpt for r in smtp_server.received] == ["gone@example.org"]
+
+
+def test_send_locks_first_then_loads_the_edition_once(run, newsletter, smtp_server, monkeypatch):
+    import fcntl
+
+    import delivery.send
+    from delivery.store import Store
+
+    newsletter.build()
+    run("subscribers", "add", "ada@example.org")
+    lock = delivery.send.lock_path(newsletter.settings().store_path, 1)
+    loads, skips = [], []
+
+    def held() -> bool:
+        with open(lock, "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return False
+
+    def load_edition(*args, **kwargs):
+        loads.append(held())
+        return real_load(*args, **kwargs)
+
+    def skip_inactive(self, issue):
+        skips.append(held())
+        return real_skip(self, issue)
+
+    real_load, real_skip = delivery.send.load_edition, Store.skip_inactive
+    monkeypatch.setattr(delivery.send, "load_edition", load_edition)
+    monkeypatch.setattr(Store, "skip_inactive", skip_inactive)
+    result = run("send", "1", "--yes")
+    assert "1 sent" in result.output, result.output
+    assert loads == [True]  # once, under the lock
+    assert skips and all(skips)  # every write happens under the lock

@@ -120,6 +120,28 @@ def test_unsubscribed_and_bounced_get_nothing(newsletter, smtp_server):
     assert [r.rcpt for r in smtp_server.received] == ["active@example.org"]
 
 
+def test_an_unsubscribe_during_the_send_stops_the_copy_already_queued(newsletter, smtp_server):
+    newsletter.build()
+    newsletter.add(*READERS[:3])
+
+    def unsubscribe_the_next_one(recipient: str) -> None:
+        if recipient == READERS[0]:  # the rows of READERS[1:] are already fetched and queued
+            with newsletter.store() as store:
+                store.set_status(READERS[1], "unsubscribed")
+
+    smtp_server.on_data = unsubscribe_the_next_one
+    summary = send(newsletter, connections=1)
+    assert (summary.sent, summary.skipped) == (2, 1)
+    assert [r.rcpt for r in smtp_server.received] == [READERS[0], READERS[2]]
+    with newsletter.store() as store:
+        row = next(d for d in store.deliveries(1) if d.address == READERS[1])
+    assert (row.status, row.attempts, row.last_reply) == (
+        "skipped",
+        0,
+        "subscriber no longer active",
+    )
+
+
 def test_issue_already_sent_is_refused(newsletter, smtp_server):
     newsletter.build()
     newsletter.add("ada@example.org")
@@ -155,6 +177,38 @@ def test_error_budget_pauses_the_run_and_leaves_rows_queued(newsletter, smtp_ser
         assert store.sends(1)[-1].outcome == "paused"
 
 
+def test_failed_deliveries_are_retried_with_retry_failed(newsletter, smtp_server):
+    newsletter.build()
+    newsletter.add(*READERS[:3])
+    smtp_server.replies[READERS[1]] += ["550 5.1.1 mailbox unavailable"]
+    assert send(newsletter).failed == 1
+    with pytest.raises(SendRefused, match=r"1 failed.*`send 1 --retry-failed`"):
+        send(newsletter)
+    summary = send(newsletter, retry_failed=True)
+    assert (summary.sent, summary.failed, summary.already_sent) == (1, 0, 2)
+    assert {a: len(r) for a, r in smtp_server.by_recipient().items()} == dict.fromkeys(
+        READERS[:3], 1
+    )
+    with newsletter.store() as store:
+        assert store.delivery_counts(1) == {"queued": 0, "sent": 3, "failed": 0, "skipped": 0}
+    with pytest.raises(SendRefused, match="already sent"):
+        send(newsletter, retry_failed=True)
+
+
+def test_sender_refused_at_mail_from_stops_the_run_and_keeps_rows_queued(
+    newsletter, smtp_server: ScriptedHandler
+):
+    newsletter.build()
+    newsletter.add(*READERS[:3])
+    smtp_server.mail_replies += ["553 5.7.1 sender not allowed"]
+    with pytest.raises(TransportError, match=r"refused the sender.*553 5\.7\.1 sender not allowed"):
+        send(newsletter, connections=1)
+    with newsletter.store() as store:
+        assert store.delivery_counts(1)["queued"] == 3
+        assert store.sends(1)[-1].outcome == "stopped"
+    assert send(newsletter).sent == 3  # fixed: the next run resumes them
+
+
 def test_unreachable_server_stops_the_run(newsletter, smtp_server):
     newsletter.build()
     newsletter.add("ada@example.org")
@@ -168,9 +222,10 @@ def test_unreachable_server_stops_the_run(newsletter, smtp_server):
 def test_a_second_send_of_the_same_issue_is_refused_while_one_runs(newsletter, smtp_server):
     from delivery.send import send_lock
 
-    directory = newsletter.build()
+    newsletter.build()
     newsletter.add("ada@example.org")
-    with send_lock(directory, 1), pytest.raises(SendRefused, match="another `send 1` is running"):
+    store_path = newsletter.settings().store_path
+    with send_lock(store_path, 1), pytest.raises(SendRefused, match="another `send 1` is running"):
         send(newsletter)
     assert send(newsletter).sent == 1  # the lock is free again
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import sqlite3
 
 import pytest
 
 from delivery.csvio import export_csv, import_csv
 from delivery.errors import CsvError, DuplicateSubscriber, InvalidAddress, UnknownSubscriber
-from delivery.store import Store
+from delivery.store import Store, Subscriber
 
 pytest_plugins = ["delivery_fixtures"]
 
@@ -103,3 +104,23 @@ def test_export_then_import_is_lossless(store, tmp_path):
         assert (report.imported, report.bad) == (3, [])
         strip = lambda s: (s.address, s.name, s.status, s.source, s.created_at, s.updated_at)  # noqa: E731
         assert [strip(s) for s in copy.subscribers()] == [strip(s) for s in store.subscribers()]
+
+
+def test_export_defuses_formulas_and_import_restores_them(store, tmp_path):
+    names = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "'=quoted", "''+two", "'plain"]
+    for i, name in enumerate(names):
+        store.add_subscriber(f"r{i}@example.org", name=name)
+    store.add_subscriber("=cmd@example.org", name="Eq")
+    with store.transaction() as db:  # the form strips names; a tab can still come by import
+        tab = Subscriber(0, "tab@example.org", "\tTab", "active", "cli", "2026-01-01", "")
+        store.insert_subscriber(db, tab)
+    export_csv(tmp_path / "out.csv", store)
+    text = (tmp_path / "out.csv").read_text()
+    cells = [c for line in csv.reader(text.splitlines()[1:]) for c in line]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t")]
+    assert "'=HYPERLINK" in text and "'=cmd@example.org" in text
+    with Store(tmp_path / "copy.db") as copy:
+        report = import_csv(tmp_path / "out.csv", copy)
+        assert report.bad == []
+        pairs = lambda s: [(x.address, x.name) for x in s.subscribers()]  # noqa: E731
+        assert pairs(copy) == pairs(store)

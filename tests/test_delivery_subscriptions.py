@@ -37,3 +37,13 @@ def test_subscribe_confirm_unsubscribe(store):
     assert unsubscribe_with_token(store, SECRET, unsubscribe)[1] is False  # idempotent
     assert request_subscription(store, SECRET, "ada@example.org") is not None
     assert store.get("ada@example.org").status == "pending"
+
+
+@pytest.mark.parametrize("later", ["unsubscribed", "bounced"])
+def test_an_old_confirm_link_does_not_reactivate(store, later):
+    token = request_subscription(store, SECRET, "ada@example.org")
+    confirm_with_token(store, SECRET, token)
+    store.set_status("ada@example.org", later)
+    subscriber, changed = confirm_with_token(store, SECRET, token)
+    assert (subscriber.status, changed) == (later, False)
+    assert store.get("ada@example.org").status == later

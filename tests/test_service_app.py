@@ -176,3 +176,16 @@ def test_odd_requests_are_400_not_500(app, query, body, kind):
     environ_path = "/unsubscribe" if query else "/subscribe"
     answer = call(app, "POST", environ_path, query, body, kind=kind)
     assert answer["status"].startswith("400"), answer
+
+
+@pytest.mark.parametrize("later", ["unsubscribed", "bounced"])
+def test_an_old_confirm_link_answers_the_same_and_changes_nothing(app, later):
+    from delivery.tokens import CONFIRM
+
+    call(app, "POST", "/subscribe", body=b"address=ada%40example.org")
+    token = make_token(app.secret, CONFIRM, "ada@example.org")
+    confirmed = call(app, "POST", "/confirm", f"token={token}")
+    app.store.set_status("ada@example.org", later)
+    again = call(app, "POST", "/confirm", f"token={token}")
+    assert (again["status"], again["body"]) == (confirmed["status"], confirmed["body"])
+    assert app.store.get("ada@example.org").status == later
