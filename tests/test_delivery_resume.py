@@ -28,7 +28,9 @@ def test_killed_send_resumes_without_loss(newsletter, smtp_server):
     readers = [f"reader{i:03}@example.org" for i in range(300)]
     newsletter.build()
     newsletter.add(*readers)
-    smtp_server.delay = 0.005
+    # 20 ms a message per connection: the run lasts over a second, so the kill lands mid-run
+    # even on a slow, shared machine.
+    smtp_server.delay = 0.02
     process = send_process(newsletter)
     deadline = time.monotonic() + 30
     while len(smtp_server.received) < 100 and time.monotonic() < deadline:
