@@ -101,7 +101,7 @@ def _count_files(content: Path) -> int:
 
 def project_root(settings: dict) -> Path:
     """The directory holding the settings file: content paths in messages are relative to it."""
-    return Path(settings.get("NEWSLETTER_ROOT") or Path(settings["PATH"]).parent).resolve()
+    return Path(settings["PATH"]).parent.resolve()
 
 
 def topic_letters(newsletter: Newsletter) -> list[tuple[str, list]]:
