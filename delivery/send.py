@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .edition import CompiledEdition, Edition, compile_edition, load_edition
 from .errors import ErrorBudgetExceeded, SendRefused, TransportError
@@ -194,32 +195,17 @@ def send_edition(
     number: int,
     store: Store,
     *,
-    messenger_factory: MessengerFactory | None = None,
-    connections: int | None = None,
-    rate: float | None = None,
-    retry: RetryPolicy | None = None,
-    budget: ErrorBudget | None = None,
-    progress: ProgressCallback | None = None,
     retry_failed: bool = False,
+    **options: Any,
 ) -> SendSummary:
     """Send issue `number` to every active subscriber, or resume the rows still queued
-    (and, with `retry_failed`, the failed ones).
+    (and, with `retry_failed`, the failed ones). `options` are send_planned's.
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
     with send_lock(store.path, number):
         plan = plan_send(settings, number, store, retry_failed)
-        return send_planned(
-            settings,
-            plan,
-            store,
-            messenger_factory=messenger_factory,
-            connections=connections,
-            rate=rate,
-            retry=retry,
-            budget=budget,
-            progress=progress,
-        )
+        return send_planned(settings, plan, store, **options)
 
 
 @contextmanager

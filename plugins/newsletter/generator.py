@@ -11,7 +11,6 @@ from . import feeds
 from .edition import write_editions
 from .loader import load_newsletter
 from .model import Newsletter
-from .parallel import workers_for
 from .problems import ContentError, Problem
 from .settings import check_settings
 
@@ -34,7 +33,7 @@ class NewsletterGenerator(Generator):
                 self.settings["MARKDOWN"],
                 siteurl=self.settings["SITEURL"],
                 include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
-                workers=workers_for(self.settings, _count_files(Path(self.path))),
+                parallel=self.settings,  # NEWSLETTER_WORKERS
             )
         except ContentError as error:
             raise _reported(problems + error.problems) from None
@@ -80,11 +79,11 @@ class NewsletterGenerator(Generator):
             project_root(self.settings),
             include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
         )
+        if any(not p.warning for p in problems):
+            raise _reported(problems)  # logs each one
         for problem in problems:
             logger.warning("%s", problem)
-        self.context["build_warnings"] += [p for p in problems if p.warning]
-        if any(not p.warning for p in problems):
-            raise _reported(problems)
+        self.context["build_warnings"] += problems
 
 
 def _reported(problems: list[Problem]) -> ContentError:
@@ -93,10 +92,6 @@ def _reported(problems: list[Problem]) -> ContentError:
     for problem in error.problems:
         (logger.warning if problem.warning else logger.error)("%s", problem)
     return error
-
-
-def _count_files(content: Path) -> int:
-    return sum(1 for kind in ("issues", "articles") for _ in (content / kind).glob("*.md"))
 
 
 def project_root(settings: dict) -> Path:

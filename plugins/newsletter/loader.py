@@ -23,7 +23,7 @@ from .model import (
     resolve_link,
     slugify,
 )
-from .parallel import fork_map
+from .parallel import fork_map, workers_for
 from .plaintext import markdown_parser, parse
 from .problems import ContentError, Problem
 from .reader import KINDS, RawFile, read_kind
@@ -55,10 +55,11 @@ def load_newsletter(
     markdown_settings: dict,
     siteurl: str = "",
     include_drafts: bool = False,
-    workers: int = 1,
+    parallel: dict | None = None,
 ) -> tuple[Newsletter, list[Problem]]:
     """Read and check every content file. Raises ContentError listing every error; returns
-    the model and the warnings otherwise."""
+    the model and the warnings otherwise. `parallel` holds NEWSLETTER_WORKERS (default: one
+    process) for the Markdown pass."""
     problems: list[Problem] = []
     raw: dict[str, list[RawFile]] = {}
     for kind in KINDS:
@@ -74,7 +75,7 @@ def load_newsletter(
     _attach_parts_and_topics(newsletter, problems)
     md = markdown_parser(markdown_settings)
     links = Links(newsletter.url_of, content_dir, siteurl, problems)
-    _render_bodies(newsletter, raw, md, links, workers)
+    _render_bodies(newsletter, raw, md, links, parallel or {"NEWSLETTER_WORKERS": 1})
     if any(not p.warning for p in problems):
         raise ContentError(problems)
     return newsletter, problems
@@ -360,13 +361,18 @@ def _content_path(path: str) -> str:
 
 
 def _render_bodies(
-    newsletter: Newsletter, raw: dict[str, list[RawFile]], md: Markdown, links: Links, workers: int
+    newsletter: Newsletter,
+    raw: dict[str, list[RawFile]],
+    md: Markdown,
+    links: Links,
+    parallel: dict,
 ) -> None:
     """Markdown once per body, spread over the cores; links resolved here, where the
     problems are collected."""
     raw_of = {f.source.path: f for files in raw.values() for f in files}
     items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
     sources = [raw_of[item.source.path] for item in items]
+    workers = workers_for(parallel, len(items))
     parsed = fork_map(lambda i: parse(md, sources[i].body), len(items), workers)
     for item, source, (html, tree) in zip(items, sources, parsed, strict=True):
         html = Markup(links.resolve(html, source))  # rendered by us: templates must not escape it
