@@ -126,9 +126,11 @@ def unsubscribe_command(ctx: click.Context, address: str | None, token: str | No
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     if token:
-        subscriber, changed = unsubscribe_with_token(store, settings.require_secret(), token)
+        subscriber, changed = unsubscribe_with_token(
+            store, settings.require_secret(), token, source="cli --token"
+        )
     else:
-        subscriber, changed = store.set_status(str(address), "unsubscribed")
+        subscriber, changed = store.set_status(str(address), "unsubscribed", source="cli")
     click.echo(f"{subscriber.address}: {'unsubscribed' if changed else 'already unsubscribed'}")
 
 
