@@ -64,8 +64,8 @@ def _subscriber(db: sqlite3.Connection, address: str) -> Subscriber:
 
 def preferences(store: Store, address: str) -> Preferences:
     subscriber = store.require(address)
-    newsletter = store.read("SELECT newsletter FROM subscribers WHERE id = ?", (subscriber.id,))
-    rows = store.read(
+    newsletter = store.query("SELECT newsletter FROM subscribers WHERE id = ?", (subscriber.id,))
+    rows = store.query(
         "SELECT series, status, catch_up, progress, last_part_at FROM follows"
         " WHERE subscriber_id = ? ORDER BY series",
         (subscriber.id,),
@@ -132,7 +132,7 @@ def record_issue_parts(store: Store, issue: int, parts: Iterable[tuple[str, int]
 def parts_handled(store: Store, subscriber_id: int, series: str) -> set[int]:
     """Parts of `series` this subscriber has a row for (any state: a failed part is not
     retried by catch-up, which moves on), plus those inside issues sent or queued to them."""
-    rows = store.read(
+    rows = store.query(
         "SELECT part FROM deliveries WHERE subscriber_id = ? AND series = ?"
         " UNION SELECT ip.part FROM issue_parts ip JOIN deliveries d ON d.issue = ip.issue"
         f" WHERE d.subscriber_id = ? AND ip.series = ? AND d.status IN {_RECEIVED}",
@@ -171,7 +171,7 @@ def queued_parts(store: Store, page: int = PAGE_SIZE) -> Iterator[tuple[str, int
     """Stream queued part deliveries of active subscribers still following, in id order."""
     last = 0
     while True:
-        rows = store.read(
+        rows = store.query(
             "SELECT d.series, d.part, d.id, d.issue, d.subscriber_id, d.address, d.status,"
             " d.attempts, d.last_reply FROM deliveries d"
             " JOIN subscribers s ON s.id = d.subscriber_id"
@@ -188,7 +188,7 @@ def queued_parts(store: Store, page: int = PAGE_SIZE) -> Iterator[tuple[str, int
 
 def part_deliveries(store: Store, series: str, part: int | None = None) -> list[Delivery]:
     """The rows of one series (or one part of it), for reports and tests."""
-    rows = store.read(
+    rows = store.query(
         "SELECT id, issue, subscriber_id, address, status, attempts, last_reply FROM deliveries"
         " WHERE series = ? AND (? IS NULL OR part = ?) ORDER BY id",
         (series, part, part),

@@ -127,6 +127,26 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        "schedules of sends",
+        [
+            # due_at and claimed_until are UTC ISO 8601. One open schedule (scheduled or
+            # claimed) per issue; the rows stay as the history of what was scheduled.
+            """CREATE TABLE schedules (
+                id INTEGER PRIMARY KEY,
+                issue INTEGER NOT NULL,
+                due_at TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'scheduled'
+                    CHECK (status IN ('scheduled', 'claimed', 'sent', 'cancelled', 'failed')),
+                claimed_until TEXT,
+                note TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            "CREATE UNIQUE INDEX schedules_open ON schedules (issue)"
+            " WHERE status IN ('scheduled', 'claimed')",
+            "CREATE INDEX schedules_due ON schedules (status, due_at)",
+        ],
+    ),
+    (
         "series follows; deliveries of series parts",
         [
             # Whole newsletter yes/no; a series-only follower has 0 and is still 'active'.
@@ -345,8 +365,8 @@ class Store:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
 
-    def read(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
-        """One read outside a transaction, for modules that keep their own tables here."""
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        """Read rows outside a transaction (for the modules that own a table: schedule)."""
         return self._query(sql, params)
 
     # -- migrations -------------------------------------------------------------------------

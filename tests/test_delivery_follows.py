@@ -59,7 +59,7 @@ def test_a_migration_that_rebuilds_subscribers_keeps_the_rows_pointing_at_it(tmp
     monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, rebuild])
     with Store(path) as store:
         assert store.deliveries(1)[0].subscriber_id is not None
-        assert store.read("SELECT series FROM follows") == [("anchor",)]
+        assert store.query("SELECT series FROM follows") == [("anchor",)]
 
 
 def test_a_migration_that_breaks_a_foreign_key_is_refused_whole(tmp_path, monkeypatch):
