@@ -106,7 +106,9 @@ def render_editions(
         Edition(view.issue, *parts, path=view.part.path if view.part else str(view.issue.number))
         for view, parts in zip(views, rendered, strict=True)
     ]
-    return editions, problems + [p for edition in editions for p in edition.problems]
+    # A part edition repeats its article, and so would repeat the article's problems.
+    found = dict.fromkeys(p for edition in editions for p in edition.problems)
+    return editions, problems + list(found)
 
 
 def _templates(
