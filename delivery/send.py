@@ -26,7 +26,7 @@ from .errors import ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
 from .signing import Signer
 from .store import Store, normalise_address
-from .tokens import UNSUBSCRIBE, make_token
+from .tokens import LEAVE_SERIES, PREFERENCES, UNSUBSCRIBE, make_token
 from .transports import (
     MaildirMessenger,
     Messenger,
@@ -141,8 +141,11 @@ class SendPlan:
 
 
 class Personaliser:
-    """Renders one subscriber's copy: the compiled edition plus their unsubscribe link, the
-    delivery's stable Message-ID and VERP return path, and the DKIM signature."""
+    """Renders one subscriber's copy: the compiled edition plus their own signed links, the
+    delivery's stable Message-ID and VERP return path, and the DKIM signature.
+
+    In a series-part edition the one-click link leaves that series only (LEAVE_SERIES).
+    """
 
     def __init__(self, settings: SendSettings, edition: Edition):
         self.secret = settings.require_secret()
@@ -150,25 +153,38 @@ class Personaliser:
             edition, settings.list_id, settings.requests_address
         )
         self.url_template = edition.unsubscribe_url_template or settings.unsubscribe_url_template
+        self.preferences_template = str(
+            edition.meta.get("preferences_url_template") or settings.preferences_url_template
+        )
+        part = edition.series_part
+        self.purpose, self.scope = (LEAVE_SERIES, part[0]) if part else (UNSUBSCRIBE, "")
         self.sender = settings.bounce_address or edition.sender
         self.bounce_address = settings.bounce_address
-        self.issue = edition.number
+        # Delivery tokens name an issue; a series-part copy gets a fresh Message-ID.
+        self.issue = edition.number if part is None else None
         self.signer = Signer.from_settings(settings.dkim) if settings.dkim else None
 
     def unsubscribe_url(self, address: str) -> str:
-        return self.url_template.replace("{token}", make_token(self.secret, UNSUBSCRIBE, address))
+        token = make_token(self.secret, self.purpose, address, scope=self.scope)
+        return self.url_template.replace("{token}", token)
+
+    def preferences_url(self, address: str) -> str:
+        token = make_token(self.secret, PREFERENCES, address)
+        return self.preferences_template.replace("{token}", token)
 
     def render(self, address: str, subscriber_id: int | None = None) -> bytes:
         message_id = None
-        if subscriber_id is not None:
+        if subscriber_id is not None and self.issue is not None:
             token = verp.make(self.secret, self.issue, subscriber_id)
             message_id = verp.message_id(token, self.compiled.domain)
-        message = self.compiled.render(address, self.unsubscribe_url(address), message_id)
+        message = self.compiled.render(
+            address, self.unsubscribe_url(address), self.preferences_url(address), message_id
+        )
         return self.signer.sign(message) if self.signer else message
 
     def envelope_sender(self, subscriber_id: int | None = None) -> str:
         """The VERP return path of this delivery (bounce_address set), else the sender."""
-        if not self.bounce_address or subscriber_id is None:
+        if not self.bounce_address or subscriber_id is None or self.issue is None:
             return self.sender
         token = verp.make(self.secret, self.issue, subscriber_id)
         return verp.return_path(self.bounce_address, token)
