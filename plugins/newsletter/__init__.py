@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pelican import signals
 
+from . import timing
 from .generator import NewsletterGenerator
 from .search import index_site
 
@@ -50,7 +51,8 @@ def index_search(settings: dict, building: Path) -> None:
     The seconds it took and any warning are left in the settings for the build report."""
     if settings.get("NEWSLETTER_SEARCH", True) is False:
         return
-    seconds, problem = index_site(building)
+    with timing.phase("search"):
+        seconds, problem = index_site(building)
     settings["NEWSLETTER_SEARCH_SECONDS"] = seconds
     if problem:
         logger.warning("%s", problem)

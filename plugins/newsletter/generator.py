@@ -10,12 +10,13 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
-from . import events, feeds
+from . import events, feeds, timing
 from .edition import write_editions
+from .html_tools import demote_headings
 from .loader import load_newsletter
 from .model import Newsletter
 from .problems import ContentError, Problem
-from .settings import check_settings
+from .settings import check_settings, sections_setting
 from .sharing import Sharing, site_base
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,11 @@ class NewsletterGenerator(Generator):
 
     newsletter: Newsletter
     warnings: list[Problem]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # `{{ article.body_html|demote_headings(3) }}`: subheads below an h3 article title.
+        self.env.filters["demote_headings"] = demote_headings
 
     def generate_context(self) -> None:
         root = project_root(self.settings)
@@ -38,6 +44,7 @@ class NewsletterGenerator(Generator):
                 siteurl=self.settings["SITEURL"],
                 include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
                 parallel=self.settings,  # NEWSLETTER_WORKERS
+                sections=sections_setting(self.settings),
             )
         except ContentError as error:
             raise _reported(problems + error.problems) from None
@@ -52,8 +59,20 @@ class NewsletterGenerator(Generator):
         self.sitemap: list[tuple[str, datetime.date]] = []  # (url, lastmod) of indexed pages
 
     def generate_output(self, writer) -> None:
+        output = Path(self.output_path)
+        with timing.phase("pages"):
+            self._write_pages(writer)
+        with timing.phase("feeds"):
+            feeds.write_feeds(self.newsletter, self.settings, output)
+        with timing.phase("sitemap and calendars"):
+            events.write_calendars(self.newsletter, self._base, self._timezone, output)
+            self._write_sitemap(output)
+        with timing.phase("editions"):
+            self._write_editions()
+
+    def _write_pages(self, writer) -> None:
         newsletter = self.newsletter
-        newest = newsletter.latest.date if newsletter.latest else datetime.date.today()
+        newest = self._newest
         self._listings(writer, newest)
         for issue in newsletter.issues:
             self._page(writer, issue.url, "issue", issue.date, issue=issue, draft=issue.is_draft)
@@ -66,11 +85,6 @@ class NewsletterGenerator(Generator):
             dates = [a.issue.date for a in topic.articles if not a.issue.is_draft] or [newest]
             self._page(writer, topic.url, "topic", max(dates), topic=topic)
         self._page(writer, "404.html", "404", None, draft=True)  # noindex
-        output = Path(self.output_path)
-        feeds.write_feeds(newsletter, self.settings, output)
-        events.write_calendars(newsletter, site_base(self.settings), self._timezone, output)
-        self._write_sitemap(output, newest)
-        self._write_editions()
 
     def _listings(self, writer, newest: datetime.date) -> None:
         newsletter = self.newsletter
@@ -83,6 +97,16 @@ class NewsletterGenerator(Generator):
     @property
     def _timezone(self) -> str:
         return self.settings.get("TIMEZONE") or "UTC"
+
+    @property
+    def _base(self) -> str:
+        return site_base(self.settings)
+
+    @property
+    def _newest(self) -> datetime.date:
+        """lastmod of the listings: the latest issue's date."""
+        latest = self.newsletter.latest
+        return latest.date if latest else datetime.date.today()
 
     def _page(self, writer, url: str, template: str, lastmod, draft=False, **values) -> None:
         """Write one page at `url` ("issues/3/"; a name ending .html is written as is)."""
@@ -102,10 +126,10 @@ class NewsletterGenerator(Generator):
         if lastmod is not None and not draft:
             self.sitemap.append((url, lastmod))
 
-    def _write_sitemap(self, output: Path, newest: datetime.date) -> None:
+    def _write_sitemap(self, output: Path) -> None:
         """sitemap.xml (every published page, with lastmod) and robots.txt pointing at it."""
-        base = site_base(self.settings)
-        pages = [(page.url, newest) for page in self.context.get("pages", [])]
+        base = self._base
+        pages = [(page.url, self._newest) for page in self.context.get("pages", [])]
         root = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
         for url, lastmod in [*self.sitemap, *pages]:
             entry = ET.SubElement(root, "url")
