@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import click
 
-from delivery.cli import inbox, send_command, serve_command, subscribers
+from delivery.cli import (
+    inbox,
+    schedule_command,
+    send_command,
+    send_due_command,
+    serve_command,
+    subscribers,
+)
 from masthead import build as site
 from masthead import check as checks
 from masthead import editions, preview, progress, scaffold
@@ -155,9 +162,16 @@ def edition(obj: dict, number: int, kind: str | None) -> None:
         )
 
 
-# Send time: `subscribers`, `send`, `inbox` and the subscription service `serve`
-# (delivery/ reads only the built editions and never imports Pelican).
-for command in (subscribers, send_command, inbox, serve_command):
+# Send time: `subscribers`, `send`, `send-due`, `schedule`, `inbox` and the subscription
+# service `serve` (delivery/ reads only the built editions and never imports Pelican).
+for command in (
+    subscribers,
+    send_command,
+    send_due_command,
+    schedule_command,
+    inbox,
+    serve_command,
+):
     cli.add_command(command)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .edition import CompiledEdition, Edition, compile_edition, load_edition
-from .errors import ErrorBudgetExceeded, SendRefused, TransportError
+from .errors import ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
 from .store import Store, normalise_address
 from .tokens import UNSUBSCRIBE, make_token
@@ -225,7 +225,7 @@ def send_lock(store: Store, number: int) -> Iterator[SendLease]:
     lease = SendLease(store, f"send-{number}")
     holder = store.take_lease(lease.name, lease.owner, LEASE_SECONDS)
     if holder is not None:
-        raise SendRefused(f"another `send {number}` is running: let it finish or stop it first")
+        raise SendLocked(f"another `send {number}` is running: let it finish or stop it first")
     lease.start()
     try:
         yield lease
@@ -322,7 +322,7 @@ def send_planned(
     if summary.paused:
         raise ErrorBudgetExceeded(summary.paused)
     if lease is not None and lease.lost.is_set():
-        raise SendRefused(
+        raise SendLocked(
             f"send of issue {number} stopped: another `send {number}` took over after this "
             f"one was paused longer than {LEASE_SECONDS:.0f} s; it carries on with the rest"
         )

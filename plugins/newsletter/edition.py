@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from markdown import Markdown
 from markupsafe import Markup
 
+from . import timing
 from .edition_text import edition_text
 from .edition_view import EditionView, content_dir, read_email_settings
 from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
@@ -63,8 +64,9 @@ def write_editions(
     editions, problems = render_editions(newsletter, settings, project_root, include_drafts)
     if any(not problem.warning for problem in problems):
         return problems
-    for edition in editions:
-        write_edition(edition, Path(output_path) / "editions" / str(edition.issue.number))
+    with timing.phase("edition: write"):
+        for edition in editions:
+            write_edition(edition, Path(output_path) / "editions" / str(edition.issue.number))
     logger.info("newsletter: wrote %d email editions", len(editions))
     return problems
 
@@ -111,20 +113,24 @@ def render_edition(
     view: EditionView, templates: EmailTemplates, md: Markdown, root: Path
 ) -> Edition:
     edition = Edition(view.issue)
-    bodies, welcome = _bodies(view, root, edition)
-    html = _html(view, templates, bodies, welcome, edition.problems)
-    renderer = TextRenderer(md, view.links.absolute)
-    text = edition_text(view, renderer)
+    with timing.phase("edition: bodies"):
+        bodies, welcome = _bodies(view, root, edition)
+    with timing.phase("edition: HTML (Jinja + MRML)"):
+        html = _html(view, templates, bodies, welcome, edition.problems)
+    with timing.phase("edition: text"):
+        text = edition_text(view, TextRenderer(md, view.links.absolute))
     if html is None:
         return edition
     _check_output(view, templates, html, text, edition)
     headers = edition_headers(view.config, view.subject)
     values = sample_values(view.config["unsubscribe_url_template"])
     domain = view.config["list_id"].split("<")[-1].strip("<> ")
+    with timing.phase("edition: email.eml"):
+        eml = build_message(headers, text, html, values, domain)
     edition.files = {
         "email.html": html.encode("utf-8"),
         "email.txt": text.encode("utf-8"),
-        "email.eml": build_message(headers, text, html, values, domain),
+        "email.eml": eml,
     }
     edition.meta = _meta(view, headers, edition, root)
     return edition

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
-from . import feeds
+from . import feeds, timing
 from .edition import write_editions
 from .loader import load_newsletter
 from .model import Newsletter
@@ -46,6 +46,14 @@ class NewsletterGenerator(Generator):
         self.context["build_warnings"] = self.warnings
 
     def generate_output(self, writer) -> None:
+        with timing.phase("pages"):
+            self._write_pages(writer)
+        with timing.phase("feeds"):
+            feeds.write_feeds(self.newsletter, self.settings, Path(self.output_path))
+        with timing.phase("editions"):
+            self._write_editions()
+
+    def _write_pages(self, writer) -> None:
         newsletter = self.newsletter
         self._page(writer, "index.html", "index.html", latest=newsletter.latest)
         for issue in newsletter.issues:
@@ -58,8 +66,6 @@ class NewsletterGenerator(Generator):
         self._page(writer, "topics/index.html", "topics.html", letters=topic_letters(newsletter))
         for topic in newsletter.topics.values():
             self._page(writer, f"{topic.url}index.html", "topic.html", topic=topic)
-        feeds.write_feeds(newsletter, self.settings, Path(self.output_path))
-        self._write_editions()
 
     def _page(self, writer, name: str, template: str, **values) -> None:
         writer.write_file(

@@ -11,6 +11,7 @@ from pathlib import Path
 from markdown import Markdown
 from markupsafe import Markup
 
+from . import timing
 from .fields import Fields
 from .model import (
     DEFAULT_SECTION,
@@ -62,9 +63,10 @@ def load_newsletter(
     process) for the Markdown pass."""
     problems: list[Problem] = []
     raw: dict[str, list[RawFile]] = {}
-    for kind in KINDS:
-        raw[kind], read_problems = read_kind(content_dir, kind, root)
-        problems += read_problems
+    with timing.phase("read: files + YAML"):
+        for kind in KINDS:
+            raw[kind], read_problems = read_kind(content_dir, kind, root)
+            problems += read_problems
     series = {s.slug: s for s in (_series(f, problems) for f in raw["series"]) if s}
     issues = [i for i in (_issue(f, problems) for f in raw["issues"]) if i]
     articles = [a for a in (_article(f, problems) for f in raw["articles"]) if a]
@@ -373,9 +375,17 @@ def _render_bodies(
     items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
     sources = [raw_of[item.source.path] for item in items]
     workers = workers_for(parallel, len(items))
-    parsed = fork_map(lambda i: parse(md, sources[i].body), len(items), workers)
+
+    def render(index: int) -> tuple:
+        with timing.phase("markdown"):
+            return parse(md, sources[index].body)
+
+    parsed = fork_map(render, len(items), workers)
     for item, source, (html, tree) in zip(items, sources, parsed, strict=True):
-        html = Markup(links.resolve(html, source))  # rendered by us: templates must not escape it
+        with timing.phase("markdown: links"):
+            html = Markup(
+                links.resolve(html, source)
+            )  # rendered by us: templates must not escape it
         if isinstance(item, Issue):
             item.welcome_html, item.welcome_parsed = html, tree
         elif isinstance(item, Article):
