@@ -57,6 +57,7 @@ def test_errors_are_one_line_with_an_exit_code(run):
     assert result.exit_code == 2
     assert result.output.startswith("Error: 'nonsense' is not a valid address")
     assert "Traceback" not in result.output
+    run("subscribers", "add", "ada@example.org")  # the store exists from here on
     result = run("subscribers", "remove", "nobody@example.org")
     assert (result.exit_code, result.output) == (
         2,
