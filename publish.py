@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import click
 
-from delivery.cli import (
-    inbox,
-    schedule_command,
-    send_command,
-    send_due_command,
-    serve_command,
-    subscribers,
-)
+from delivery.cli import register as add_send_commands
 from masthead import build as site
 from masthead import check as checks
 from masthead import editions, preview, progress, scaffold
@@ -162,17 +155,9 @@ def edition(obj: dict, number: int, kind: str | None) -> None:
         )
 
 
-# Send time: `subscribers`, `send`, `send-due`, `schedule`, `inbox` and the subscription
-# service `serve` (delivery/ reads only the built editions and never imports Pelican).
-for command in (
-    subscribers,
-    send_command,
-    send_due_command,
-    schedule_command,
-    inbox,
-    serve_command,
-):
-    cli.add_command(command)
+# Send time: `subscribers`, `send` (also --at, --cancel), `send-due`, `schedule`, `status`,
+# `inbox` and the subscription service `serve` (delivery/ reads only the built editions).
+add_send_commands(cli)
 
 
 if __name__ == "__main__":

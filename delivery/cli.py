@@ -19,6 +19,8 @@ from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
+from .report import delivery_times, overview, overview_line, send_report
+from .report import lines as report_lines
 from .schedule import cancel_schedule, parse_when, schedule_send, schedules, send_due, shown_time
 from .send import (
     Progress,
@@ -406,6 +408,46 @@ def schedule_command(ctx: click.Context, everything: bool) -> None:
         click.echo("nothing scheduled: `send N --at 'YYYY-MM-DD HH:MM'` schedules an issue")
 
 
+# -- the send report -----------------------------------------------------------------------
+
+
+@click.command("status")
+@click.argument("number", type=click.IntRange(min=1), required=False)
+@click.option(
+    "--plot",
+    "plot_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="With NUMBER: draw its deliveries over time into FILE (.png or .svg).",
+)
+@click.pass_context
+@friendly
+def status_command(ctx: click.Context, number: int | None, plot_path: str | None) -> None:
+    """How the sends went: every issue in one line each, or one issue's send in detail.
+
+    Without NUMBER: each issue's state (draft, not sent, scheduled, sending, sent). With
+    NUMBER: deliveries by state, start and end, rate, failures grouped by reason.
+
+    Example: publish.py status 14 --plot issue-14.svg
+    """
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    if number is None:
+        if plot_path:
+            raise UsageError("--plot needs an issue NUMBER")
+        for item in overview(settings, store):
+            click.echo(overview_line(item))
+        return
+    for line in report_lines(send_report(store, number), settings.zone):
+        click.echo(line)
+    if plot_path:
+        from .plot import plot_deliveries  # matplotlib only when asked for
+
+        title = f"{settings.name}: issue {number}"
+        times = delivery_times(store, number)
+        click.echo(f"plot: {plot_deliveries(times, plot_path, title, settings.zone)}")
+
+
 # -- inbox ---------------------------------------------------------------------------------
 
 
@@ -497,11 +539,19 @@ def serve_command(
 
 # -- wiring --------------------------------------------------------------------------------
 
-COMMANDS = (subscribers, send_command, send_due_command, schedule_command, inbox, serve_command)
+COMMANDS = (
+    subscribers,
+    send_command,
+    send_due_command,
+    schedule_command,
+    status_command,
+    inbox,
+    serve_command,
+)
 
 
 def register(group: click.Group) -> None:
-    """Add `subscribers`, `send`, `send-due`, `schedule`, `inbox` and `serve` to a group."""
+    """Add the send-time commands (COMMANDS) to the main CLI group."""
     for command in COMMANDS:
         group.add_command(command)
 
