@@ -170,7 +170,7 @@ def count_command(ctx: click.Context, status: str | None) -> None:
 
 
 @subscribers.command("import")
-@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@click.argument("csv_path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option(
     "--status",
     type=STATUS,
@@ -178,19 +178,25 @@ def count_command(ctx: click.Context, status: str | None) -> None:
     show_default=True,
     help="Status of rows without a status column.",
 )
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; change nothing.")
 @click.pass_context
 @friendly
-def import_command(ctx: click.Context, csv_path: str, status: str) -> None:
-    """Import subscribers from a CSV with a header row (email/e-mail/address, name).
+def import_command(ctx: click.Context, csv_path: str, status: str, dry_run: bool) -> None:
+    """Import subscribers: our export, another tool's, any CSV with an address column, or a
+    list of one address a line.
 
-    Bad rows are reported with their line; the good ones are imported in one transaction.
+    Reads Mailchimp, Substack, Buttondown and listmonk exports by their own columns (names
+    joined; unsubscribed, cleaned or bounced rows keep that status, never active); commas,
+    semicolons or tabs. Bad rows are reported with their line; the good ones are imported in
+    one transaction.
 
-    Example: publish.py subscribers import export-from-old-service.csv
+    Example: publish.py subscribers import subscribed_members_export.csv --dry-run
     """
-    report = import_csv(csv_path, store_of(ctx, create=True), status=status)
+    store = store_of(ctx, create=not dry_run)  # a dry run leaves no file behind
+    report = import_csv(csv_path, store, status=status, dry_run=dry_run)
     for bad in report.bad:
         click.echo(f"{csv_path}:{bad.line}: {bad.reason}", err=True)
-    click.echo(f"imported {report.imported}, skipped {len(report.bad)} bad row(s)")
+    click.echo(str(report))
 
 
 @subscribers.command("export")

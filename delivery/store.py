@@ -253,6 +253,12 @@ def normalise_address(address: str) -> str:
     Addresses needing SMTPUTF8 (non-ASCII before the @) are refused: many servers cannot
     deliver them, and ASCII keeps the case-insensitive uniqueness exact.
     """
+    local = address.strip().rpartition("@")[0]
+    if local and not local.isascii():
+        raise InvalidAddress(
+            f"{address.strip()!r}: non-ASCII characters before the @ need SMTPUTF8, which "
+            "many mail servers do not offer: ask the reader for an ASCII address"
+        )
     try:
         checked = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
