@@ -192,7 +192,7 @@ def import_command(ctx: click.Context, csv_path: str, status: str, dry_run: bool
 
     Example: publish.py subscribers import subscribed_members_export.csv --dry-run
     """
-    store = store_of(ctx, create=not dry_run)  # a dry run leaves no file behind
+    store = store_of(ctx, create=True)
     report = import_csv(csv_path, store, status=status, dry_run=dry_run)
     for bad in report.bad:
         click.echo(f"{csv_path}:{bad.line}: {bad.reason}", err=True)
