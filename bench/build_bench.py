@@ -267,17 +267,30 @@ print(json.dumps({{"inner": time.perf_counter() - start, "articles": report.arti
 """
 
 MASTHEAD_PROFILE = """\
-import cProfile, pstats, sys
+import cProfile, pstats, sys, tempfile
+from pathlib import Path
 sys.path.insert(0, {root!r})
 from masthead.build import build
+from newsletter import parallel
+workers = tempfile.mkdtemp()
+parallel.PROFILE_DIR = workers  # the forked Markdown and edition workers profile themselves
 profile = cProfile.Profile()
 profile.enable()
 build({settings!r}, output={output!r}, content={content!r})
 profile.disable()
-profile.dump_stats({stats!r})
+profile.dump_stats({stats!r} + ".main")
+stats = pstats.Stats({stats!r} + ".main")
+parts = sorted(Path(workers).glob("*.prof"))
+for part in parts:
+    stats.add(str(part))
+stats.dump_stats({stats!r})
 import io, site
 out = io.StringIO()
-stats = pstats.Stats({stats!r}, stream=out)
+stats.stream = out
+stats.files = []  # not the list of {{len(parts) + 1}} stats files
+print(f"Main process and {{len(parts)}} worker chunks, summed. The main process's waits for the",
+      "workers show as lock acquire (pool.map); the workers' own work is listed beside it.",
+      file=out)
 print("Top {top} by cumulative time:", file=out)
 stats.sort_stats("cumulative").print_stats({top})
 print("Top 15 by own time:", file=out)
@@ -289,49 +302,31 @@ print(text.replace({root!r} + "/", ""))
 """
 
 
-# Wall-clock phases without the profiler's overhead: wrap the plugin's phase functions.
+# Phases without the profiler's overhead: the build's own timers (plugins/newsletter/timing.py),
+# which add up the forked workers' time too; wall and CPU seconds summed over processes.
 MASTHEAD_PHASES = """\
 import json, sys, time
 begin = time.perf_counter()
 sys.path.insert(0, {root!r})
-sys.path.insert(0, {plugins!r})
-from newsletter import feeds, generator, loader
-spent = {{}}
-
-def timed(module, name, label):
-    inner = getattr(module, name)
-    def wrapper(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return inner(*args, **kwargs)
-        finally:
-            spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
-    setattr(module, name, wrapper)
-
-timed(loader, "read_kind", "read files + YAML (reader.read_kind)")
-timed(loader, "_render_bodies", "Markdown + links (loader._render_bodies)")
-timed(generator, "load_newsletter", "model: generate_context total")
-timed(generator.NewsletterGenerator, "_page", "pages: generator._page total")
-import jinja2
-timed(jinja2.Template, "render", "Jinja rendering (Template.render)")
-timed(feeds, "write_feeds", "Atom feeds (feeds.write_feeds)")
-timed(generator.NewsletterGenerator, "_write_editions", "editions (generator._write_editions)")
 from masthead.build import build
-spent["imports (masthead.build, pelican)"] = time.perf_counter() - begin
-start = time.perf_counter()
+from newsletter import timing
+imports = time.perf_counter() - begin
+start, cpu = time.perf_counter(), time.process_time()
 build({settings!r}, output={output!r}, content={content!r})
-spent["build total (masthead.build.build)"] = time.perf_counter() - start
+spent = {{name: [wall, c] for name, (wall, c, _n) in timing.totals().items()}}
+spent["imports (masthead.build, pelican)"] = [imports, imports]
+spent["build total (masthead.build.build, this process)"] = [
+    time.perf_counter() - start, time.process_time() - cpu]
 print(json.dumps(spent))
 """
 
 
-def phases(content: Path, output: Path, repeat: int) -> dict[str, float]:
-    """Best-of-`repeat` seconds per phase of one Masthead build, in a fresh process each."""
+def phases(content: Path, output: Path, repeat: int) -> dict[str, list[float]]:
+    """Best-of-`repeat` [wall, CPU] seconds per phase of one Masthead build, fresh process each."""
     runs = []
     for i in range(repeat):
         code = MASTHEAD_PHASES.format(
             root=str(ROOT),
-            plugins=str(ROOT / "plugins"),
             settings=str(ROOT / "pelicanconf.py"),
             output=str(output / str(i)),
             content=str(content),
@@ -341,32 +336,7 @@ def phases(content: Path, output: Path, repeat: int) -> dict[str, float]:
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
         )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    best = min(runs, key=lambda r: r["build total (masthead.build.build)"])
-    total = best["build total (masthead.build.build)"]
-    model = best.pop("model: generate_context total")
-    best["model: checks, links, topics (rest of load_newsletter)"] = model - sum(
-        v for k, v in best.items() if k.startswith(("read files", "Markdown"))
-    )
-    page_total = best.pop("pages: generator._page total")
-    best["writes: mkdir + open + write (rest of generator._page)"] = page_total - best.get(
-        "Jinja rendering (Template.render)", 0.0
-    )
-    accounted = sum(v for k, v in best.items() if not k.startswith(("build total", "imports")))
-    best["Pelican: settings, pages, static, swap (rest)"] = total - accounted
-    order = [
-        "imports",
-        "read files",
-        "Markdown",
-        "model",
-        "Jinja",
-        "writes",
-        "Atom",
-        "editions",
-        "Pelican",
-        "build total",
-    ]
-    rank = {label: next(i for i, o in enumerate(order) if label.startswith(o)) for label in best}
-    return dict(sorted(best.items(), key=lambda kv: rank[kv[0]]))
+    return min(runs, key=lambda r: r["build total (masthead.build.build, this process)"][0])
 
 
 def markdown_costs(items: list[Item]) -> list[tuple[str, float]]:
@@ -498,13 +468,11 @@ def profile(n: int, work: Path, top: int) -> None:
         top=top,
     )
     print(f"\n## Where the Masthead build's time goes, N={n} ({len(items)} articles)\n")
-    print("Phases (wall clock, no profiler, best of 3 fresh processes):")
+    print("Phases (no profiler, best of 3 fresh processes; wall and CPU seconds summed over")
+    print("the main process and the forked workers, so phases in workers can exceed the wall):")
     spent = phases(content, work / f"profile-{n}" / "phases-output", 3)
-    total = spent["build total (masthead.build.build)"]
-    for label, seconds in spent.items():
-        overall = label.startswith(("build total", "imports"))
-        share = "" if overall else f"{100 * seconds / total:5.1f}%"
-        print(f"  {label:<58} {seconds:6.2f}s {share}")
+    for label, (wall, cpu) in spent.items():
+        print(f"  {label:<52} {wall:6.2f}s wall {cpu:6.2f}s CPU")
     print("\nMarkdown alone, per article body (same generated bodies):")
     for label, ms in markdown_costs(items):
         print(f"  {label:<58} {ms:6.2f} ms")

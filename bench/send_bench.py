@@ -1,7 +1,9 @@
 """Send benchmark: one edition to 10,000 and 100,000 generated subscribers.
 
-An aiosmtpd sink (discarding) runs in a separate process on 127.0.0.1; each send runs in its
-own child process so its peak RSS (ru_maxrss) is its own. Prints messages/second and peak
+The editions are real: the repository's sample newsletter, built by Masthead (one edition
+per connection count, so no run resumes another). An aiosmtpd sink (discarding) runs in a
+separate process on 127.0.0.1; each send runs in its own child process so its peak RSS
+(ru_maxrss) is its own. Prints messages/second and peak
 memory per run; memory must stay flat as the list grows (the list is streamed from SQLite).
 
     .venv/bin/python bench/send_bench.py                 # 10,000 and 100,000; 1 and 4 connections
@@ -11,10 +13,10 @@ memory per run; memory must stay flat as the list grows (the list is streamed fr
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -56,49 +58,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+def build_editions(root: Path) -> None:
+    """Real editions: the repository's sample newsletter built by Masthead into root/output
+    (its content copied beside it, so the send's check of the sources passes)."""
+    from masthead.build import build
+
+    shutil.copytree(REPO / "content", root / "content")
+    build(REPO / "pelicanconf.py", output=root / "output", content=root / "content")
 
 
-def build_edition(root: Path, number: int) -> None:
-    """A realistic edition: ~40 KB of HTML, ~8 KB of text, both with placeholders."""
-    article = "<p>" + "Service teams that measure what customers feel do better. " * 12 + "</p>\n"
-    html = (
-        f"<!doctype html><html><body><h1>Bench Line #{number} — édition</h1>\n"
-        + article * 50
-        + '<p>Sent to %%recipient%%. <a href="%%unsubscribe_url%%">Unsubscribe</a></p>'
-        + "</body></html>\n"
-    ).encode()
-    text = (
-        f"Bench Line #{number}\n\n"
-        + "Service teams that measure what customers feel do better.\n" * 130
-        + "Sent to %%recipient%%.\nUnsubscribe: %%unsubscribe_url%%\n"
-    ).encode()
-    directory = root / "output" / "editions" / str(number)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "email.html").write_bytes(html)
-    (directory / "email.txt").write_bytes(text)
-    meta = {
-        "format": 1,
-        "number": number,
-        "status": "published",
-        "subject": f"Bench Line #{number}",
-        "headers": {
-            "Subject": f"Bench Line #{number}: measured",
-            "From": "Bench Line <news@bench.example.org>",
-            "To": "%%recipient%%",
-            "List-Id": "Bench Line <bench.example.org>",
-            "List-Unsubscribe": "<%%unsubscribe_url%%>, <mailto:news@bench.example.org"
-            "?subject=UNSUBSCRIBE>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Precedence": "bulk",
-        },
-        "unsubscribe_url_template": "https://bench.example.org/service/unsubscribe?token={token}",
-        "files": {"html": "email.html", "text": "email.txt"},
-        "hashes": {"email.html": sha(html), "email.txt": sha(text)},
-        "sources": {},
-    }
-    (directory / "edition.json").write_text(json.dumps(meta))
+def describe(directory: Path) -> str:
+    """Size of an edition's HTML, its longest line, and the lines a send re-encodes."""
+    lines = (directory / "email.html").read_bytes().split(b"\n")
+    personal = [line for line in lines if b"%%" in line]
+    return (
+        f"email.html {sum(map(len, lines)) / 1024:.1f} KB in {len(lines)} lines (longest "
+        f"{max(map(len, lines)) / 1024:.1f} KB); {len(personal)} lines hold placeholders, "
+        f"{sum(map(len, personal)) / 1024:.1f} KB re-encoded per message"
+    )
 
 
 def generate(root: Path, size: int) -> None:
@@ -155,9 +132,13 @@ def bench_size(size: int, port: int, connection_counts: list[int]) -> None:
         (root / "pelicanconf.py").write_text(SETTINGS % port)
         started = time.monotonic()
         generate(root, size)
-        print(f"{size:>7} subscribers generated in {time.monotonic() - started:.1f} s")
+        build_editions(root)
+        print(
+            f"{size:>7} subscribers generated and the sample built in "
+            f"{time.monotonic() - started:.1f} s"
+        )
         for number, connections in enumerate(connection_counts, start=1):
-            build_edition(root, number)
+            print(f"  edition {number}: {describe(root / 'output' / 'editions' / str(number))}")
             env = {**os.environ, "MASTHEAD_SECRET": SECRET}
             child = subprocess.run(
                 [sys.executable, __file__, "send", str(root), str(number), str(connections)],

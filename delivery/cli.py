@@ -10,6 +10,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
@@ -18,6 +19,9 @@ from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
+from .report import delivery_times, overview, overview_line, send_report
+from .report import lines as report_lines
+from .schedule import cancel_schedule, parse_when, schedule_send, schedules, send_due, shown_time
 from .send import (
     Progress,
     SendPlan,
@@ -126,9 +130,11 @@ def unsubscribe_command(ctx: click.Context, address: str | None, token: str | No
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     if token:
-        subscriber, changed = unsubscribe_with_token(store, settings.require_secret(), token)
+        subscriber, changed = unsubscribe_with_token(
+            store, settings.require_secret(), token, source="cli --token"
+        )
     else:
-        subscriber, changed = store.set_status(str(address), "unsubscribed")
+        subscriber, changed = store.set_status(str(address), "unsubscribed", source="cli")
     click.echo(f"{subscriber.address}: {'unsubscribed' if changed else 'already unsubscribed'}")
 
 
@@ -158,7 +164,7 @@ def count_command(ctx: click.Context, status: str | None) -> None:
 
 
 @subscribers.command("import")
-@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@click.argument("csv_path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option(
     "--status",
     type=STATUS,
@@ -166,19 +172,24 @@ def count_command(ctx: click.Context, status: str | None) -> None:
     show_default=True,
     help="Status of rows without a status column.",
 )
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; change nothing.")
 @click.pass_context
 @friendly
-def import_command(ctx: click.Context, csv_path: str, status: str) -> None:
-    """Import subscribers from a CSV with a header row (email/e-mail/address, name).
+def import_command(ctx: click.Context, csv_path: str, status: str, dry_run: bool) -> None:
+    """Import subscribers: our export, another tool's, any CSV with an address column, or a
+    list of one address a line.
 
-    Bad rows are reported with their line; the good ones are imported in one transaction.
+    Reads Mailchimp, Substack, Buttondown and listmonk exports by their own columns (names
+    joined; unsubscribed, cleaned or bounced rows keep that status, never active); commas,
+    semicolons or tabs. Bad rows are reported with their line; the good ones are imported in
+    one transaction.
 
-    Example: publish.py subscribers import export-from-old-service.csv
+    Example: publish.py subscribers import subscribed_members_export.csv --dry-run
     """
-    report = import_csv(csv_path, store_of(ctx), status=status)
+    report = import_csv(csv_path, store_of(ctx), status=status, dry_run=dry_run)
     for bad in report.bad:
         click.echo(f"{csv_path}:{bad.line}: {bad.reason}", err=True)
-    click.echo(f"imported {report.imported}, skipped {len(report.bad)} bad row(s)")
+    click.echo(str(report))
 
 
 @subscribers.command("export")
@@ -209,6 +220,13 @@ def export_command(ctx: click.Context, csv_path: str, status: str | None) -> Non
 @click.option(
     "--retry-failed", is_flag=True, help="Queue the failed deliveries again, then resume."
 )
+@click.option(
+    "--at",
+    "when",
+    metavar="WHEN",
+    help="Schedule it instead: 'YYYY-MM-DD HH:MM' in TIMEZONE, or ISO 8601 with an offset.",
+)
+@click.option("--cancel", is_flag=True, help="Cancel the issue's schedule.")
 @click.pass_context
 @friendly
 def send_command(
@@ -221,11 +239,17 @@ def send_command(
     connections: int | None,
     rate: float | None,
     retry_failed: bool,
+    when: str | None,
+    cancel: bool,
 ) -> None:
     """Send edition NUMBER to every active subscriber; run it again to resume.
 
+    With --at it is scheduled instead, and `send-due` (from cron or a systemd timer) sends
+    it when the time comes; --cancel drops the schedule.
+
     Examples: publish.py send 14 --dry-run --maildir /tmp/preview;
-    publish.py send 14 --test-to editor@example.org; publish.py send 14 --yes
+    publish.py send 14 --test-to editor@example.org; publish.py send 14 --yes;
+    publish.py send 14 --at "2026-11-24 07:00"
     """
     if dry_run != bool(maildir):
         raise UsageError("--dry-run and --maildir DIR go together")
@@ -233,8 +257,19 @@ def send_command(
         raise UsageError("choose --test-to or --dry-run, not both")
     if retry_failed and (test_to or dry_run):
         raise UsageError("--retry-failed is for a real send, not --test-to or --dry-run")
+    if (when or cancel) and (test_to or dry_run or retry_failed or (when and cancel)):
+        raise UsageError("--at and --cancel go alone (not with each other, a test or a dry run)")
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
+    now = datetime.now(UTC)
+    if when:
+        at = parse_when(when, settings.zone)
+        made = schedule_send(settings, store, number, at, now)
+        click.echo(f"scheduled {made.shown(settings.zone)}; `send-due` sends it then")
+        return
+    if cancel:
+        click.echo(f"cancelled {cancel_schedule(store, number, now).shown(settings.zone)}")
+        return
     if test_to:
         summary = send_test(settings, number, test_to, store=store)
     elif dry_run:
@@ -313,6 +348,97 @@ def _report(summary: SendSummary) -> None:
         click.echo(f"  failed: {address}: {reply}", err=True)
     if summary.kind == "real" and summary.failed:
         click.echo(f"  `send {summary.issue} --retry-failed` tries them again", err=True)
+
+
+# -- schedules -----------------------------------------------------------------------------
+
+
+@click.command("send-due")
+@click.option("--force", is_flag=True, help="Also send what is more than max_lateness late.")
+@click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
+@click.option("--rate", type=click.FloatRange(min=0), help="Messages per second (0: no limit).")
+@click.pass_context
+@friendly
+def send_due_command(
+    ctx: click.Context, force: bool, connections: int | None, rate: float | None
+) -> None:
+    """Send every scheduled issue whose time has come; for cron or a systemd timer.
+
+    Safe to run often and twice at once: each schedule is sent exactly once. A schedule more
+    than NEWSLETTER["max_lateness"] hours late (default 6) is refused unless --force; exit 1
+    when something was refused or failed.
+
+    Example (crontab): */5 * * * * cd /srv/news && .venv/bin/python publish.py send-due
+    """
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    outcomes = send_due(
+        settings, store, datetime.now(UTC), force=force, connections=connections, rate=rate
+    )
+    for outcome in outcomes:
+        click.echo(str(outcome), err=not outcome.ok)
+    if not outcomes:
+        click.echo("nothing due")
+    if not all(outcome.ok for outcome in outcomes):
+        ctx.exit(1)
+
+
+@click.command("schedule")
+@click.option("--all", "everything", is_flag=True, help="Also schedules sent, cancelled, failed.")
+@click.pass_context
+@friendly
+def schedule_command(ctx: click.Context, everything: bool) -> None:
+    """List scheduled sends: issue, time (in TIMEZONE), state, and what became of them.
+
+    Example: publish.py schedule --all
+    """
+    settings = settings_of(ctx)
+    found = schedules(store_of(ctx, settings), everything)
+    for item in found:
+        note = f"\t{item.note}" if item.note else ""
+        click.echo(f"{item.issue}\t{shown_time(item.due_at, settings.zone)}\t{item.status}{note}")
+    if not found:
+        click.echo("nothing scheduled: `send N --at 'YYYY-MM-DD HH:MM'` schedules an issue")
+
+
+# -- the send report -----------------------------------------------------------------------
+
+
+@click.command("status")
+@click.argument("number", type=click.IntRange(min=1), required=False)
+@click.option(
+    "--plot",
+    "plot_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="With NUMBER: draw its deliveries over time into FILE (.png or .svg).",
+)
+@click.pass_context
+@friendly
+def status_command(ctx: click.Context, number: int | None, plot_path: str | None) -> None:
+    """How the sends went: every issue in one line each, or one issue's send in detail.
+
+    Without NUMBER: each issue's state (draft, not sent, scheduled, sending, sent). With
+    NUMBER: deliveries by state, start and end, rate, failures grouped by reason.
+
+    Example: publish.py status 14 --plot issue-14.svg
+    """
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    if number is None:
+        if plot_path:
+            raise UsageError("--plot needs an issue NUMBER")
+        for item in overview(settings, store):
+            click.echo(overview_line(item))
+        return
+    for line in report_lines(send_report(store, number), settings.zone):
+        click.echo(line)
+    if plot_path:
+        from .plot import plot_deliveries  # matplotlib only when asked for
+
+        title = f"{settings.name}: issue {number}"
+        times = delivery_times(store, number)
+        click.echo(f"plot: {plot_deliveries(times, plot_path, title, settings.zone)}")
 
 
 # -- inbox ---------------------------------------------------------------------------------
@@ -406,11 +532,19 @@ def serve_command(
 
 # -- wiring --------------------------------------------------------------------------------
 
-COMMANDS = (subscribers, send_command, inbox, serve_command)
+COMMANDS = (
+    subscribers,
+    send_command,
+    send_due_command,
+    schedule_command,
+    status_command,
+    inbox,
+    serve_command,
+)
 
 
 def register(group: click.Group) -> None:
-    """Add `subscribers`, `send`, `inbox` and `serve` to the main CLI group."""
+    """Add the send-time commands (COMMANDS) to the main CLI group."""
     for command in COMMANDS:
         group.add_command(command)
 

@@ -71,6 +71,10 @@ class SendRefused(DeliveryError):
     """The send would repeat an issue already sent, or has nobody to send to."""
 
 
+class SendLocked(SendRefused):
+    """Another process is sending this issue right now."""
+
+
 class TransportError(DeliveryError):
     """The mail server cannot be reached or refuses us as a whole (not one recipient)."""
 

@@ -166,7 +166,7 @@ def _automatic(message: mailbox.Message) -> bool:
 def _unsubscribe(store: Store, address: str) -> InboxAction:
     if store.get(address) is None:
         return InboxAction(address, "unsubscribe", "not on the list: nothing to do")
-    _, changed = store.set_status(address, "unsubscribed")
+    _, changed = store.set_status(address, "unsubscribed", source="inbox reply")
     result = "unsubscribed" if changed else "already unsubscribed"
     return InboxAction(address, "unsubscribe", result)
 
@@ -175,11 +175,11 @@ def _activate(store: Store, address: str) -> InboxAction:
     """SUBSCRIBE from a trusted inbox (`--active`): active at once, no email."""
     current = store.get(address)
     if current is None:
-        store.add_subscriber(address, status="active", source="inbox")
+        store.add_subscriber(address, status="active", source="inbox", kind="subscribed")
         return InboxAction(address, "subscribe", "added (active)")
     if current.status == "active":
         return InboxAction(address, "subscribe", "already active")
-    store.set_status(address, "active")
+    store.set_status(address, "active", kind="subscribed", source="inbox --active")
     return InboxAction(address, "subscribe", f"{current.status} → active")
 
 

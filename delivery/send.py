@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .edition import CompiledEdition, Edition, compile_edition, load_edition
-from .errors import ErrorBudgetExceeded, SendRefused, TransportError
+from .errors import ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
 from .store import Store, normalise_address
 from .tokens import UNSUBSCRIBE, make_token
@@ -221,7 +221,7 @@ def send_lock(store_path: Path, number: int) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SendRefused(
+            raise SendLocked(
                 f"another `send {number}` is running: let it finish or stop it first"
             ) from None
         try:

@@ -10,8 +10,10 @@ import runpy
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import SettingsError
 
@@ -49,6 +51,14 @@ class SendSettings:
     # the archive's stylesheet (theme/static/css/style.css), read from the theme directory.
     public_url: str = ""
     theme_path: Path | None = None
+    # Scheduled sends: times are read and shown in the newsletter's TIMEZONE (Pelican's
+    # setting) and stored in UTC; a send more than max_lateness late is refused.
+    timezone: str = "UTC"
+    max_lateness: timedelta = timedelta(hours=6)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def base_dir(self) -> Path:
@@ -102,6 +112,8 @@ def load_settings(
         secret=env.get("MASTHEAD_SECRET") or None,
         public_url=str(newsletter.get("public_url") or ""),
         theme_path=base / str(values.get("THEME", "theme")),
+        timezone=_timezone(values.get("TIMEZONE")),
+        max_lateness=_hours(newsletter.get("max_lateness", 6), "max_lateness"),
     )
 
 
@@ -194,3 +206,20 @@ def _budget(value: Any) -> float:
             'NEWSLETTER["smtp"]["error_budget"] must be a fraction (0.05) or a count (25)'
         )
     return float(value)
+
+
+def _timezone(value: Any) -> str:
+    name = str(value or "UTC")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"TIMEZONE {name!r} is not a time zone: use a name like 'Europe/Paris' or 'UTC'"
+        ) from None
+    return name
+
+
+def _hours(value: Any, name: str) -> timedelta:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        raise SettingsError(f'NEWSLETTER["{name}"] must be a number of hours, e.g. 6')
+    return timedelta(hours=value)

@@ -2,18 +2,39 @@
 
 Subscribers and the delivery log live here. Lists are streamed with keyset pagination (id >
 last id), so memory stays flat whatever the size of the list.
+
+Every change to a subscriber is also an **event** (table `events`): the subscriber's id and
+address (kept after a removal), a `kind`, the UTC time, a `source` and `evidence` (a JSON
+object). The store records them for the changes it makes itself:
+
+    kind          when                                    evidence
+    added         `add_subscriber` (cli, service, inbox)  {"status": ...}
+    subscribed    a subscribe request (web form, inbox)   {"status": "pending"}
+    imported      a CSV row (`insert_subscriber`)         {"status": ...}
+    confirmed     pending -> active by a confirm link     {"from": ..., "to": ...}
+    unsubscribed  set_status(..., "unsubscribed")         {"from": ..., "to": ...}
+    status        any other status change                 {"from": ..., "to": ...}
+    sent / failed a delivery answered (record_delivery)   {"issue": N, "reply": ...}
+    removed       remove_subscriber                       {"status": ...}
+
+Other code records its own kinds (bounces, complaints, series follows ...) with
+`record_event(db, subscriber, kind, source=..., evidence={...})` inside the transaction of
+the change it documents (`with store.transaction() as db:`), and reads a subscriber's
+history with `store.events(address)`, oldest first.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -27,7 +48,7 @@ from .errors import (
 
 logger = logging.getLogger(__name__)
 
-STATUSES = ("pending", "active", "unsubscribed", "bounced")
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 PAGE_SIZE = 1000
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
@@ -74,6 +95,116 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX deliveries_issue_status ON deliveries (issue, status, id)",
         ],
     ),
+    (
+        "status complained; subscriber events",
+        [
+            # SQLite cannot alter a CHECK: rebuild the table (migrate() turns foreign keys
+            # off meanwhile, so deliveries keep their subscriber ids).
+            """CREATE TABLE subscribers_new (
+                id INTEGER PRIMARY KEY,
+                address TEXT NOT NULL,
+                name TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL CHECK (status IN
+                    ('pending', 'active', 'unsubscribed', 'bounced', 'complained')),
+                source TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            "INSERT INTO subscribers_new SELECT * FROM subscribers",
+            "DROP TABLE subscribers",
+            "ALTER TABLE subscribers_new RENAME TO subscribers",
+            "CREATE UNIQUE INDEX subscribers_address ON subscribers (address COLLATE NOCASE)",
+            "CREATE INDEX subscribers_status ON subscribers (status, id)",
+            """CREATE TABLE events (
+                id INTEGER PRIMARY KEY,
+                subscriber_id INTEGER REFERENCES subscribers (id) ON DELETE SET NULL,
+                address TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                at TEXT NOT NULL,
+                source TEXT NOT NULL DEFAULT '',
+                evidence TEXT NOT NULL DEFAULT '{}')""",
+            "CREATE INDEX events_address ON events (address COLLATE NOCASE, id)",
+            "CREATE INDEX events_subscriber_kind ON events (subscriber_id, kind, at)",
+        ],
+    ),
+    (
+        "schedules of sends",
+        [
+            # due_at and claimed_until are UTC ISO 8601. One open schedule (scheduled or
+            # claimed) per issue; the rows stay as the history of what was scheduled.
+            """CREATE TABLE schedules (
+                id INTEGER PRIMARY KEY,
+                issue INTEGER NOT NULL,
+                due_at TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'scheduled'
+                    CHECK (status IN ('scheduled', 'claimed', 'sent', 'cancelled', 'failed')),
+                claimed_until TEXT,
+                note TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            "CREATE UNIQUE INDEX schedules_open ON schedules (issue)"
+            " WHERE status IN ('scheduled', 'claimed')",
+            "CREATE INDEX schedules_due ON schedules (status, due_at)",
+        ],
+    ),
+    (
+        "series follows; deliveries of series parts",
+        [
+            # Whole newsletter yes/no; a series-only follower has 0 and is still 'active'.
+            "ALTER TABLE subscribers ADD COLUMN newsletter INTEGER NOT NULL DEFAULT 1",
+            # progress: the highest part this follow delivered; 'ended': the series completed
+            # and its last part was queued; 'left': the reader unfollowed.
+            """CREATE TABLE follows (
+                subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+                series TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'following'
+                    CHECK (status IN ('following', 'ended', 'left')),
+                catch_up INTEGER NOT NULL DEFAULT 0,
+                progress INTEGER NOT NULL DEFAULT 0,
+                last_part_at TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (subscriber_id, series))""",
+            "CREATE INDEX follows_series ON follows (series, status, subscriber_id)",
+            # Which series parts each sent issue carried: a part already received inside an
+            # issue is never sent again as a part edition.
+            """CREATE TABLE issue_parts (
+                issue INTEGER NOT NULL,
+                series TEXT NOT NULL,
+                part INTEGER NOT NULL,
+                PRIMARY KEY (issue, series, part))""",
+            "CREATE INDEX issue_parts_part ON issue_parts (series, part, issue)",
+            # A delivery names an issue or a series part (an edition under editions/series/):
+            # one row per (edition, subscriber), so parts share the issues' exactly-once rows.
+            # SQLite cannot relax NOT NULL in place: rebuild the table.
+            """CREATE TABLE deliveries_new (
+                id INTEGER PRIMARY KEY,
+                issue INTEGER,
+                series TEXT,
+                part INTEGER,
+                subscriber_id INTEGER REFERENCES subscribers (id) ON DELETE SET NULL,
+                address TEXT NOT NULL,
+                status TEXT NOT NULL
+                    CHECK (status IN ('queued', 'sent', 'failed', 'skipped')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_reply TEXT NOT NULL DEFAULT '',
+                queued_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                CHECK ((issue IS NULL) <> (series IS NULL AND part IS NULL)),
+                CHECK ((series IS NULL) = (part IS NULL)),
+                UNIQUE (issue, subscriber_id),
+                UNIQUE (series, part, subscriber_id))""",
+            "INSERT INTO deliveries_new (id, issue, subscriber_id, address, status, attempts,"
+            " last_reply, queued_at, updated_at, sent_at) SELECT id, issue, subscriber_id,"
+            " address, status, attempts, last_reply, queued_at, updated_at, sent_at"
+            " FROM deliveries",
+            "DROP TABLE deliveries",
+            "ALTER TABLE deliveries_new RENAME TO deliveries",
+            "CREATE INDEX deliveries_issue_status ON deliveries (issue, status, id)",
+            "CREATE INDEX deliveries_part_status ON deliveries (series, part, status, id)",
+            "CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id, series)",
+        ],
+    ),
 ]
 
 
@@ -87,6 +218,12 @@ def normalise_address(address: str) -> str:
     Addresses needing SMTPUTF8 (non-ASCII before the @) are refused: many servers cannot
     deliver them, and ASCII keeps the case-insensitive uniqueness exact.
     """
+    local = address.strip().rpartition("@")[0]
+    if local and not local.isascii():
+        raise InvalidAddress(
+            f"{address.strip()!r}: non-ASCII characters before the @ need SMTPUTF8, which "
+            "many mail servers do not offer: ask the reader for an ASCII address"
+        )
     try:
         checked = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
@@ -114,6 +251,58 @@ class Delivery:
     status: str
     attempts: int
     last_reply: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened to a subscriber; `evidence` is the decoded JSON object."""
+
+    id: int
+    subscriber_id: int | None
+    address: str
+    kind: str
+    at: str
+    source: str
+    evidence: dict[str, Any]
+
+
+def record_event(
+    db: sqlite3.Connection,
+    subscriber: Subscriber,
+    kind: str,
+    source: str = "",
+    evidence: dict[str, Any] | None = None,
+    at: str | None = None,
+) -> None:
+    """Record an event inside the caller's transaction (`with store.transaction() as db`).
+
+    `evidence` must be JSON-serialisable (str() is used for anything else); `at` defaults
+    to now (UTC, ISO 8601).
+    """
+    _insert_event(db, subscriber.id, subscriber.address, kind, at or utc_now(), source, evidence)
+
+
+def _insert_event(
+    db: sqlite3.Connection,
+    subscriber_id: int | None,
+    address: str,
+    kind: str,
+    at: str,
+    source: str,
+    evidence: dict[str, Any] | None,
+) -> None:
+    db.execute(
+        "INSERT INTO events (subscriber_id, address, kind, at, source, evidence)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            subscriber_id,
+            address,
+            kind,
+            at,
+            source,
+            json.dumps(evidence or {}, ensure_ascii=False, default=str),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -182,6 +371,10 @@ class Store:
         with self._lock:
             return self._db.execute(sql, tuple(params)).fetchall()
 
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        """Read rows outside a transaction (for the modules that own a table: schedule)."""
+        return self._query(sql, params)
+
     # -- migrations -------------------------------------------------------------------------
 
     def migrate(self) -> None:
@@ -190,8 +383,15 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
-            for version, (name, statements) in enumerate(MIGRATIONS, start=1):
-                self._apply(version, name, statements)
+            # Off while migrating: a table rebuild drops the old table, and with foreign keys
+            # on that drop would run ON DELETE actions on the rows pointing at it. (The pragma
+            # is a no-op inside a transaction, so it is set around them.)
+            self._db.execute("PRAGMA foreign_keys = OFF")
+            try:
+                for version, (name, statements) in enumerate(MIGRATIONS, start=1):
+                    self._apply(version, name, statements)
+            finally:
+                self._db.execute("PRAGMA foreign_keys = ON")
 
     def _apply(self, version: int, name: str, statements: list[str]) -> None:
         with self.transaction() as db:
@@ -200,6 +400,9 @@ class Store:
                 return
             for statement in statements:
                 db.execute(statement)
+            broken = db.execute("PRAGMA foreign_key_check").fetchone()
+            if broken:
+                raise sqlite3.IntegrityError(f"migration {version} broke a reference: {broken}")
             db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, utc_now()),
@@ -212,24 +415,39 @@ class Store:
     # -- subscribers ------------------------------------------------------------------------
 
     def add_subscriber(
-        self, address: str, name: str = "", status: str = "active", source: str = "cli"
+        self,
+        address: str,
+        name: str = "",
+        status: str = "active",
+        source: str = "cli",
+        kind: str = "added",
+        newsletter: bool = True,
     ) -> Subscriber:
+        """Add a subscriber and its first event (`kind`: added, or subscribed for a request).
+
+        `newsletter=False`: a follower of series only, who gets no whole issues.
+        """
         address = normalise_address(address)
         _check_status(status)
+        now = utc_now()
         with self.transaction() as db:
             if self.lookup(db, address):
                 raise DuplicateSubscriber(f"{address} is already on the list")
-            now = utc_now()
-            db.execute(
-                "INSERT INTO subscribers (address, name, status, source, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (address, name.strip(), status, source, now, now),
-            )
+            added = Subscriber(0, address, name.strip(), status, source, now, now)
+            self.insert_subscriber(db, added, kind)
+            if not newsletter:
+                db.execute(
+                    "UPDATE subscribers SET newsletter = 0 WHERE address = ? COLLATE NOCASE",
+                    (address,),
+                )
         return self.require(address)
 
-    def insert_subscriber(self, db: sqlite3.Connection, subscriber: Subscriber) -> None:
-        """Insert a full row inside a caller's transaction (CSV import keeps timestamps)."""
-        db.execute(
+    def insert_subscriber(
+        self, db: sqlite3.Connection, subscriber: Subscriber, kind: str = "imported"
+    ) -> None:
+        """Insert a full row and its event inside a caller's transaction (CSV import keeps
+        timestamps)."""
+        cursor = db.execute(
             "INSERT INTO subscribers (address, name, status, source, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -241,6 +459,8 @@ class Store:
                 subscriber.updated_at,
             ),
         )
+        added = replace(subscriber, id=int(cursor.lastrowid or 0))
+        record_event(db, added, kind, subscriber.source, {"status": subscriber.status})
 
     def get(self, address: str) -> Subscriber | None:
         with self._lock:
@@ -261,12 +481,20 @@ class Store:
         return Subscriber(*row) if row else None
 
     def set_status(
-        self, address: str, status: str, only_from: str | None = None
+        self,
+        address: str,
+        status: str,
+        only_from: str | None = None,
+        *,
+        kind: str | None = None,
+        source: str = "",
+        evidence: dict[str, Any] | None = None,
     ) -> tuple[Subscriber, bool]:
         """Change a subscriber's status; return (subscriber, whether it changed).
 
         With `only_from`, only a subscriber in that status changes (checked in the same
-        transaction as the change).
+        transaction as the change). A change is recorded as an event of `kind` (default:
+        "unsubscribed" or "status") with `evidence` plus the old and new status.
         """
         _check_status(status)
         with self.transaction() as db:
@@ -275,17 +503,43 @@ class Store:
                 raise UnknownSubscriber(f"{address.strip()} is not on the list")
             if current.status == status or only_from not in (None, current.status):
                 return current, False
-            db.execute(
-                "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?",
-                (status, utc_now(), current.id),
-            )
+            self.change_status(db, current, status, kind, source, evidence)
         return self.require(current.address), True
+
+    @staticmethod
+    def change_status(
+        db: sqlite3.Connection,
+        subscriber: Subscriber,
+        status: str,
+        kind: str | None = None,
+        source: str = "",
+        evidence: dict[str, Any] | None = None,
+    ) -> None:
+        """Set a status and record its event, inside the caller's transaction."""
+        _check_status(status)
+        db.execute(
+            "UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?",
+            (status, utc_now(), subscriber.id),
+        )
+        kind = kind or ("unsubscribed" if status == "unsubscribed" else "status")
+        facts = {"from": subscriber.status, "to": status, **(evidence or {})}
+        record_event(db, subscriber, kind, source, facts)
+
+    def events(self, address: str) -> list[Event]:
+        """Everything recorded about an address, oldest first (also after a removal)."""
+        rows = self._query(
+            "SELECT id, subscriber_id, address, kind, at, source, evidence FROM events"
+            " WHERE address = ? COLLATE NOCASE ORDER BY id",
+            (address.strip(),),
+        )
+        return [Event(*row[:6], json.loads(row[6])) for row in rows]
 
     def remove_subscriber(self, address: str) -> Subscriber:
         with self.transaction() as db:
             current = self.lookup(db, address.strip())
             if current is None:
                 raise UnknownSubscriber(f"{address.strip()} is not on the list")
+            record_event(db, current, "removed", "cli", {"status": current.status})
             db.execute("DELETE FROM subscribers WHERE id = ?", (current.id,))
         return current
 
@@ -337,14 +591,15 @@ class Store:
         return [SendRecord(*row) for row in rows]
 
     def snapshot(self, issue: int) -> int:
-        """Queue one delivery per active subscriber, in one transaction; return how many."""
+        """Queue one delivery per active subscriber of the whole newsletter (not those who
+        follow only a series), in one transaction; return how many."""
         now = utc_now()
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO deliveries"
                 " (issue, subscriber_id, address, status, queued_at, updated_at)"
                 " SELECT ?, id, address, 'queued', ?, ? FROM subscribers"
-                " WHERE status = 'active' ORDER BY id",
+                " WHERE status = 'active' AND newsletter = 1 ORDER BY id",
                 (issue, now, now),
             )
             return cursor.rowcount
@@ -423,15 +678,29 @@ class Store:
         return [Delivery(*row) for row in rows]
 
     def record_delivery(self, delivery_id: int, status: str, reply: str) -> None:
-        """The server answered: sent or failed, in its own transaction, right now."""
+        """The server answered: sent or failed, in its own transaction, right now, with the
+        subscriber's `sent` or `failed` event."""
         now = utc_now()
         with self.transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "UPDATE deliveries SET status = ?, last_reply = ?, attempts = attempts + 1,"
                 " updated_at = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
                 " WHERE id = ? AND status = 'queued'",
                 (status, reply[:1000], now, status, now, delivery_id),
             )
+            if cursor.rowcount == 1:
+                self._delivery_event(db, delivery_id, status, reply, now)
+
+    @staticmethod
+    def _delivery_event(
+        db: sqlite3.Connection, delivery_id: int, status: str, reply: str, now: str
+    ) -> None:
+        row = db.execute(
+            "SELECT issue, subscriber_id, address FROM deliveries WHERE id = ?", (delivery_id,)
+        ).fetchone()
+        _insert_event(
+            db, row[1], row[2], status, now, "send", {"issue": row[0], "reply": reply[:300]}
+        )
 
     def record_attempt(self, delivery_id: int, reply: str) -> None:
         """A transient failure: the row stays queued, its reply and count are kept."""

@@ -11,10 +11,12 @@ from .store import Store, Subscriber, normalise_address
 from .tokens import CONFIRM, UNSUBSCRIBE, make_token, verify_token
 
 
-def unsubscribe_with_token(store: Store, secret: str, token: str) -> tuple[Subscriber, bool]:
+def unsubscribe_with_token(
+    store: Store, secret: str, token: str, source: str = "link"
+) -> tuple[Subscriber, bool]:
     """Apply an unsubscribe link; idempotent (the second click changes nothing)."""
     address = verify_token(secret, token, UNSUBSCRIBE).address
-    return store.set_status(address, "unsubscribed")
+    return store.set_status(address, "unsubscribed", source=source)
 
 
 def request_subscription(
@@ -28,11 +30,13 @@ def request_subscription(
     address = normalise_address(address)
     current = store.get(address)
     if current is None:
-        store.add_subscriber(address, name=name[:200], status="pending", source=source)
+        store.add_subscriber(
+            address, name=name[:200], status="pending", source=source, kind="subscribed"
+        )
     elif current.status == "active":
         return None
     elif current.status != "pending":
-        store.set_status(address, "pending")
+        store.set_status(address, "pending", kind="subscribed", source=source)
     return make_token(secret, CONFIRM, address)
 
 
@@ -43,4 +47,4 @@ def confirm_with_token(store: Store, secret: str, token: str) -> tuple[Subscribe
     win over it, and the caller answers the same either way.
     """
     address = verify_token(secret, token, CONFIRM).address
-    return store.set_status(address, "active", only_from="pending")
+    return store.set_status(address, "active", only_from="pending", kind="confirmed", source="link")

@@ -1,9 +1,11 @@
 """`check`: build into a temporary directory, then check what a reader and the send would
-meet: every link to our own pages resolves, and every edition is whole."""
+meet: every link to our own pages resolves, every edition is whole, and every image has alt
+text."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import tempfile
@@ -41,6 +43,8 @@ def check(
             report = build(project.settings_file, output, drafts=True)
         problems = check_links(output, _own_prefixes(project), track)
         problems += check_editions(output / "editions", project.newsletter.get("public_url"))
+    # Warnings a build lets through but a sign-off must not (an image without alt text).
+    problems += [dataclasses.replace(w, warning=False) for w in report.warnings if w.fails_check]
     if problems:
         raise CheckFailed(problems)
     return report.warnings

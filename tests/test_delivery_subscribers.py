@@ -9,7 +9,7 @@ import pytest
 
 from delivery.csvio import export_csv, import_csv
 from delivery.errors import CsvError, DuplicateSubscriber, InvalidAddress, UnknownSubscriber
-from delivery.store import Store, Subscriber
+from delivery.store import MIGRATIONS, Store, Subscriber
 
 pytest_plugins = ["delivery_fixtures"]
 
@@ -21,10 +21,11 @@ def store(tmp_path):
 
 
 def test_store_uses_wal_and_records_migrations(store, tmp_path):
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(MIGRATIONS)
     db = sqlite3.connect(tmp_path / "subscribers.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+    versions = db.execute("SELECT version FROM schema_migrations").fetchall()
+    assert versions == [(n,) for n in range(1, len(MIGRATIONS) + 1)]
     Store(tmp_path / "subscribers.db").close()  # reopening applies nothing twice
 
 

@@ -40,3 +40,27 @@ def test_fork_map_keeps_order_and_falls_back_to_one_process():
     assert fork_map(lambda i: -i, 3, 1) == [0, -1, -2]
     assert workers_for({"NEWSLETTER_WORKERS": 8}, 10) == 1  # too little work to share
     assert workers_for({"NEWSLETTER_WORKERS": 2}, 1000) == 2
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform"
+)
+def test_phase_timers_add_up_the_workers_time(tmp_path):
+    import os
+
+    from newsletter import parallel, timing
+
+    def work(index: int) -> int:
+        with timing.phase("test: square"):
+            return os.getpid()
+
+    timing.reset()
+    parallel.PROFILE_DIR = str(tmp_path)
+    try:
+        pids = set(parallel.fork_map(work, 64, 2))
+    finally:
+        parallel.PROFILE_DIR = None
+    assert os.getpid() not in pids  # the work ran in forked workers...
+    wall, cpu, count = timing.totals()["test: square"]
+    assert count == 64 and wall > 0 and cpu >= 0  # ...and its timers reached this process
+    assert list(tmp_path.glob("worker-*.prof"))  # each chunk was profiled

@@ -16,6 +16,7 @@ import jinja2
 import mjml
 from markupsafe import Markup, escape
 
+from . import timing
 from .problems import Problem
 
 MAIN_TEMPLATE = "edition.mjml.j2"
@@ -101,7 +102,8 @@ class EmailTemplates:
     def mjml_to_html(self, source: str, issue_label: str, issue_path: str) -> str:
         """MRML's HTML; raises TemplateProblem naming the template and the issue."""
         try:
-            return mjml.mjml2html(source, disable_comments=True)
+            with timing.phase("edition: MRML"):
+                return mjml.mjml2html(source, disable_comments=True)
         except (ValueError, RuntimeError) as error:
             message = (
                 f"MRML rejected the MJML that {self.main_path} made for {issue_label}: "

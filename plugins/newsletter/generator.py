@@ -8,12 +8,13 @@ from pathlib import Path
 
 from pelican.generators import Generator
 
-from . import feeds
+from . import feeds, timing
 from .edition import write_editions
+from .html_tools import demote_headings
 from .loader import load_newsletter
 from .model import Newsletter
 from .problems import ContentError, Problem, preview
-from .settings import check_settings
+from .settings import check_settings, sections_setting
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ class NewsletterGenerator(Generator):
 
     newsletter: Newsletter
     warnings: list[Problem]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # `{{ article.body_html|demote_headings(3) }}`: subheads below an h3 article title.
+        self.env.filters["demote_headings"] = demote_headings
 
     def generate_context(self) -> None:
         root = project_root(self.settings)
@@ -36,6 +42,7 @@ class NewsletterGenerator(Generator):
                 siteurl=self.settings["SITEURL"],
                 include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
                 parallel=self.settings,  # NEWSLETTER_WORKERS
+                sections=sections_setting(self.settings),
             )
         except ContentError as error:
             raise _reported(problems + error.problems) from None
@@ -53,6 +60,14 @@ class NewsletterGenerator(Generator):
         return [page for key in keys for page in self.context.get(key, [])]
 
     def generate_output(self, writer) -> None:
+        with timing.phase("pages"):
+            self._write_pages(writer)
+        with timing.phase("feeds"):
+            feeds.write_feeds(self.newsletter, self.settings, Path(self.output_path))
+        with timing.phase("editions"):
+            self._write_editions()
+
+    def _write_pages(self, writer) -> None:
         newsletter = self.newsletter
         self._page(writer, "index.html", "index.html", latest=newsletter.latest)
         for issue in newsletter.issues:
@@ -65,8 +80,6 @@ class NewsletterGenerator(Generator):
         self._page(writer, "topics/index.html", "topics.html", letters=topic_letters(newsletter))
         for topic in newsletter.topics.values():
             self._page(writer, f"{topic.url}index.html", "topic.html", topic=topic)
-        feeds.write_feeds(newsletter, self.settings, Path(self.output_path))
-        self._write_editions()
 
     def _page(self, writer, name: str, template: str, **values) -> None:
         writer.write_file(

@@ -5,21 +5,27 @@ then reported together as a ContentError: a build never starts from half-valid c
 from __future__ import annotations
 
 import itertools
+import posixpath
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from markdown import Markdown
 from markupsafe import Markup
 
+from . import timing
 from .fields import Fields
+from .html_tools import images_without_alt
 from .model import (
     DEFAULT_SECTION,
+    DEFAULT_SECTIONS,
     Article,
     Event,
     Issue,
     Newsletter,
     Series,
     Topic,
+    in_section_order,
     resolve_link,
     slugify,
 )
@@ -56,20 +62,23 @@ def load_newsletter(
     siteurl: str = "",
     include_drafts: bool = False,
     parallel: dict | None = None,
+    sections: list[str] | None = None,
 ) -> tuple[Newsletter, list[Problem]]:
     """Read and check every content file. Raises ContentError listing every error; returns
     the model and the warnings otherwise. `parallel` holds NEWSLETTER_WORKERS (default: one
-    process) for the Markdown pass."""
+    process) for the Markdown pass; `sections` is NEWSLETTER["sections"], the order of an
+    issue's sections (default: Features first)."""
     problems: list[Problem] = []
     raw: dict[str, list[RawFile]] = {}
-    for kind in KINDS:
-        raw[kind], read_problems = read_kind(content_dir, kind, root)
-        problems += read_problems
+    with timing.phase("read: files + YAML"):
+        for kind in KINDS:
+            raw[kind], read_problems = read_kind(content_dir, kind, root)
+            problems += read_problems
     series = {s.slug: s for s in (_series(f, problems) for f in raw["series"]) if s}
     issues = [i for i in (_issue(f, problems) for f in raw["issues"]) if i]
     articles = [a for a in (_article(f, problems) for f in raw["articles"]) if a]
     newsletter = Newsletter(sorted(issues, key=lambda i: i.number), articles, series, {})
-    _link(newsletter, problems)
+    _link(newsletter, problems, DEFAULT_SECTIONS if sections is None else sections)
     if not include_drafts:
         _drop_drafts(newsletter)
     _attach_parts_and_topics(newsletter, problems)
@@ -182,7 +191,7 @@ def _event(fields: Fields) -> Event | None:
 # --- the whole model -----------------------------------------------------------------------
 
 
-def _link(newsletter: Newsletter, problems: list[Problem]) -> None:
+def _link(newsletter: Newsletter, problems: list[Problem], sections: list[str]) -> None:
     """Cross-file rules: unique numbers and parts, known issues and series, one issue each."""
     by_number = _unique_issues(newsletter.issues, problems)
     placed: dict[int, list[Article]] = {number: [] for number in by_number}
@@ -203,7 +212,8 @@ def _link(newsletter: Newsletter, problems: list[Problem]) -> None:
         placed[issue.number].append(article)
     for issue in newsletter.issues:
         if by_number.get(issue.number) is issue:
-            issue.articles = _order(issue, placed[issue.number], newsletter.articles, problems)
+            ordered = _order(issue, placed[issue.number], newsletter.articles, problems)
+            issue.articles = in_section_order(ordered, sections)
     _unique_slugs(newsletter.issues, problems)
 
 
@@ -373,15 +383,40 @@ def _render_bodies(
     items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
     sources = [raw_of[item.source.path] for item in items]
     workers = workers_for(parallel, len(items))
-    parsed = fork_map(lambda i: parse(md, sources[i].body), len(items), workers)
+
+    def render(index: int) -> tuple:
+        with timing.phase("markdown"):
+            return parse(md, sources[index].body)
+
+    parsed = fork_map(render, len(items), workers)
     for item, source, (html, tree) in zip(items, sources, parsed, strict=True):
-        html = Markup(links.resolve(html, source))  # rendered by us: templates must not escape it
+        with timing.phase("markdown: links"):
+            html = Markup(
+                links.resolve(html, source)
+            )  # rendered by us: templates must not escape it
+        links.problems += _images_without_alt(html, source)
         if isinstance(item, Issue):
             item.welcome_html, item.welcome_parsed = html, tree
         elif isinstance(item, Article):
             item.body_html, item.body_parsed = html, tree
         else:
             item.description_html = html
+
+
+def _images_without_alt(html: str, raw: RawFile) -> list[Problem]:
+    """Markdown `![](x.png)` and raw `<img>` alike, found in the HTML they became; the line is
+    the body line naming the image's file."""
+    problems = []
+    for src in images_without_alt(html):
+        name = posixpath.basename(urlsplit(src).path) or src
+        found = raw.body.find(name)
+        line = raw.body_line + (raw.body[:found].count("\n") if found >= 0 else 0)
+        message = (
+            f"image '{src}' has no alt text: say what it shows (![what it shows](...) or "
+            'alt="..."), for readers whose email blocks images or who use a screen reader'
+        )
+        problems.append(Problem(raw.source.path, line, message, warning=True, fails_check=True))
+    return problems
 
 
 class Links:
