@@ -170,7 +170,8 @@ def test_an_integer_of_5000_digits(tree):
     text = "---\nnumber: " + "9" * 5000 + "\ndate: 2025-01-21\n---\n"
     message = only_error(tree, {"issues/003.md": text})
     assert message == (
-        "content/issues/003.md:2: bad YAML in front matter: a number of 5,000 characters is too long"
+        "content/issues/003.md:2: bad YAML in front matter: "
+        "a number of 5,000 characters is too long"
     )
 
 
