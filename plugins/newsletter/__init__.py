@@ -14,9 +14,15 @@ from pathlib import Path
 
 from pelican import signals
 
+<<<<<<< HEAD
 from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .reader import KINDS
+=======
+from . import timing
+from .generator import NewsletterGenerator
+from .search import index_site
+>>>>>>> main
 
 logger = logging.getLogger(__name__)
 BUILDING = ".{name}-building-{pid}"
@@ -38,12 +44,26 @@ def swap_output(pelican) -> None:
     building = Path(pelican.output_path)
     if not building.is_dir():
         return
+    index_search(pelican.settings, building)
     retired = target.with_name(f".{target.name}-retired-{os.getpid()}")
     if target.exists():
         target.rename(retired)
     building.rename(target)
     shutil.rmtree(retired, ignore_errors=True)
     logger.info("Output written to %s", target)
+
+
+def index_search(settings: dict, building: Path) -> None:
+    """Pagefind over the finished pages, before the swap: the new output arrives searchable.
+    The seconds it took and any warning are left in the settings for the build report."""
+    if settings.get("NEWSLETTER_SEARCH", True) is False:
+        return
+    with timing.phase("search"):
+        seconds, problem = index_site(building)
+    settings["NEWSLETTER_SEARCH_SECONDS"] = seconds
+    if problem:
+        logger.warning("%s", problem)
+        settings["NEWSLETTER_SEARCH_PROBLEM"] = problem
 
 
 def discard_unfinished(output: str | Path) -> None:
