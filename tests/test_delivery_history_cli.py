@@ -52,6 +52,7 @@ def test_set_status_by_hand_is_recorded(run):
 
 
 def test_history_of_an_unknown_address_is_an_error(run):
+    run("subscribers", "add", "ada@example.org")  # the store exists
     result = run("subscribers", "history", "nobody@example.org")
     assert result.exit_code == 2
     assert result.output == "Error: nobody@example.org is not on the list and has no history\n"
