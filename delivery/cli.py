@@ -19,6 +19,7 @@ from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
+from .proof import proof_note
 from .report import delivery_times, overview, overview_line, send_report
 from .report import lines as report_lines
 from .schedule import cancel_schedule, parse_when, schedule_send, schedules, send_due, shown_time
@@ -262,6 +263,8 @@ def send_command(
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     now = datetime.now(UTC)
+    if not cancel and (note := proof_note(settings, number)):
+        click.echo(note, err=True)
     if when:
         at = parse_when(when, settings.zone)
         made = schedule_send(settings, store, number, at, now)

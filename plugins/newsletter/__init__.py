@@ -17,6 +17,9 @@ from .generator import NewsletterGenerator
 
 logger = logging.getLogger(__name__)
 BUILDING = ".{name}-building-{pid}"
+# Made from a build by `publish.py proof`, not by the build: carried over to the next one
+# (the send compares each proof.json with the edition it sends).
+KEPT = ("proofs",)
 
 
 def build_elsewhere(pelican) -> None:
@@ -36,6 +39,9 @@ def swap_output(pelican) -> None:
     if not building.is_dir():
         return
     retired = target.with_name(f".{target.name}-retired-{os.getpid()}")
+    for name in KEPT:
+        if (target / name).is_dir() and not (building / name).exists():
+            (target / name).rename(building / name)
     if target.exists():
         target.rename(retired)
     building.rename(target)
