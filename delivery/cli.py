@@ -263,8 +263,6 @@ def send_command(
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     now = datetime.now(UTC)
-    if not cancel and (note := proof_note(settings, number)):
-        click.echo(note, err=True)
     if when:
         at = parse_when(when, settings.zone)
         made = schedule_send(settings, store, number, at, now)
@@ -283,6 +281,8 @@ def send_command(
     else:
         summary = _real_send(settings, store, number, yes, connections, rate, retry_failed)
     _report(summary)
+    if note := proof_note(settings, number):  # after the summary: errors stay one line
+        click.echo(note, err=True)
 
 
 def _real_send(
@@ -314,6 +314,8 @@ def _real_send(
 
 def _confirm(settings: SendSettings, plan: SendPlan) -> None:
     verb = "Resume sending" if plan.resuming else "Send"
+    if note := proof_note(settings, plan.edition.number):
+        click.echo(note, err=True)
     click.confirm(
         f"{verb} issue {plan.edition.number} ({plan.edition.subject!r}) to "
         f"{plan.recipients} subscriber(s) through {settings.smtp.host}:{settings.smtp.port}?",

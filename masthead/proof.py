@@ -10,6 +10,7 @@ checks of proof_checks.py. proof.json beside it records which build was proofed,
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import json
 import os
@@ -110,15 +111,22 @@ def _screenshots(sheet: ProofSheet, into: Path, chromium: str | None) -> None:
     except ImportError:
         sheet.browser_note = "Playwright is not installed: no screenshots (run `make build`)."
         return
-    try:
+
+    def run() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:
                 _shoot(browser.new_page(), sheet, into)
             finally:
                 browser.close()
-    except Error as error:
-        sheet.browser_note = f"Chromium failed ({str(error).splitlines()[0]}): no screenshots."
+
+    # A thread of its own: Playwright's sync API refuses to start in a thread that already
+    # runs it (a caller's own browser session, as the tests have).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            pool.submit(run).result()
+        except Error as error:
+            sheet.browser_note = f"Chromium failed ({str(error).splitlines()[0]}): no screenshots."
 
 
 def _shoot(page, sheet: ProofSheet, into: Path) -> None:
