@@ -145,6 +145,7 @@ def test_checks_catch_capitals_images_alone_and_missing_alt():
 def test_send_mentions_a_missing_or_stale_proof_sheet(proofed, monkeypatch, tmp_path):
     monkeypatch.setenv("MASTHEAD_SECRET", "x" * 32)
     monkeypatch.setenv("PATH", "/nonexistent")  # quick: no screenshots needed here
+    assert proofed.run("subscribers", "add", "ada@example.org").exit_code == 0
 
     def dry_run():
         maildir = tmp_path / f"maildir-{len(list(tmp_path.glob('maildir-*')))}"
