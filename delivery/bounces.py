@@ -22,7 +22,6 @@ HARD, SOFT, POLICY, UNKNOWN = "hard", "soft", "policy", "unknown"
 
 # RFC 3463/5248 codes that mean the address itself is gone.
 HARD_CODES = {
-    "5.1.0": "bad address",
     "5.1.1": "user unknown",
     "5.1.2": "bad domain",
     "5.1.3": "bad address syntax",
@@ -36,7 +35,6 @@ SOFT_CODES = {
     "5.2.2": "mailbox full",
     "5.4.7": "delivery time expired",
     "5.3.1": "mail system full",
-    "5.3.0": "mail system error",
     "5.4.0": "network error",
     "5.4.6": "routing loop",
 }
@@ -47,7 +45,27 @@ POLICY_CODES = {
     "5.6.1": "media not supported",
 }
 
-# Phrases, tried in order hard, policy, soft unless the code already decided.
+# Phrases, tried in order full, hard, policy, soft unless the code already decided. A full
+# mailbox is tried first: "unknown address error ... mailbox full" (Amazon SES) is full.
+FULL_PHRASES = (
+    "mailbox full",
+    "mailbox is full",
+    "mailbox quota",
+    "over quota",
+    "overquota",
+    "quota exceeded",
+    "exceeded storage",
+    "storage space",
+    "insufficient storage",
+    "disk quota",
+    "diskspace quota",
+    "quota violation",
+    "exceeding their quota",
+    "mailfolder is full",
+    "mailbox space not enough",
+    "not have enough space",
+    "account is full",
+)
 HARD_PHRASES = (
     "user unknown",
     "unknown user",
@@ -107,8 +125,10 @@ HARD_PHRASES = (
     "host unknown",
     "unknown host",
     "domain not found",
-    "unrouteable address",
-    "unroutable address",
+    "unrouteable",
+    "unroutable",
+    "nonexistent",
+    "non-existent",
     "no valid host",
     "not a valid user",
     "bad destination mailbox",
@@ -120,7 +140,17 @@ HARD_PHRASES = (
     "delivery failed to",
     "permanently undeliverable",
     "unknown account",
-    "hop count exceeded",  # a loop for this address only
+    "user not known",
+    "not known here",
+    "n'existe pas",  # French: does not exist
+    "unbekannt",  # German: unknown
+    "gick inte att hitta",  # Swedish: could not be found
+    "no matches to nameserver query",
+    "final email delivery point",
+    "did not exactly match",
+    "invalid final delivery",
+    "not our customer",
+    "unknown user",
     "disabled",
 )
 POLICY_PHRASES = (
@@ -157,14 +187,7 @@ POLICY_PHRASES = (
     "rejected by",
     "junk",
 )
-SOFT_PHRASES = (
-    "mailbox full",
-    "mailbox is full",
-    "mailbox quota",
-    "over quota",
-    "overquota",
-    "quota exceeded",
-    "exceeded storage",
+SOFT_PHRASES = (  # after FULL_PHRASES
     "exceeds the storage",
     "exceeded the storage",
     "insufficient storage",
@@ -227,7 +250,13 @@ def classify(status: str | None, text: str, transient: bool = False) -> Verdict:
     by_code = _by_code(code, words)
     if by_code is not None:
         return by_code
-    for kind, phrases in ((HARD, HARD_PHRASES), (POLICY, POLICY_PHRASES), (SOFT, SOFT_PHRASES)):
+    tiers = (
+        (SOFT, FULL_PHRASES),
+        (HARD, HARD_PHRASES),
+        (POLICY, POLICY_PHRASES),
+        (SOFT, SOFT_PHRASES),
+    )
+    for kind, phrases in tiers:
         phrase = _find(words, phrases)
         if phrase:
             return Verdict(kind, code, phrase)

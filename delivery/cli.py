@@ -40,6 +40,7 @@ from .settings import SendSettings, load_settings
 from .signing import keygen
 from .store import STATUSES, Event, Store, normalise_address
 from .subscriptions import unsubscribe_with_token
+from .suppression import BounceRules
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUS = click.Choice(STATUSES)
@@ -504,7 +505,7 @@ def status_command(ctx: click.Context, number: int | None, plot_path: str | None
 
 @click.group()
 def inbox() -> None:
-    """Handle replies sent to the requests address (UNSUBSCRIBE / SUBSCRIBE).
+    """Handle what comes back: UNSUBSCRIBE / SUBSCRIBE replies, bounces, complaints.
 
     Example: publish.py inbox process ~/Mail/newsletter-requests
     """
@@ -531,10 +532,13 @@ def inbox() -> None:
 def process_command(
     ctx: click.Context, path: str, trust: bool, pending: bool, reprocess: bool
 ) -> None:
-    """Apply UNSUBSCRIBE / SUBSCRIBE from a Maildir or mbox of replies; print each action.
+    """Apply replies, bounces and complaints from a Maildir or mbox; print each action.
 
-    SUBSCRIBE makes the sender pending and emails them a confirmation link (through the
-    SMTP settings, signed with MASTHEAD_SECRET), as the subscribe form does.
+    UNSUBSCRIBE / SUBSCRIBE replies as the footer promises: SUBSCRIBE makes the sender
+    pending and emails them a confirmation link (through the SMTP settings, signed with
+    MASTHEAD_SECRET), as the subscribe form does. Bounces (hard: bounced; soft: counted),
+    complaints (complained) and auto-replies (ignored) are recognised and recorded in each
+    subscriber's history. Run it from cron on the bounce mailbox (docs/sending.md).
 
     Example: publish.py inbox process ~/Mail/newsletter-requests
     """
@@ -545,7 +549,8 @@ def process_command(
     confirmations = None if trust else Confirmations(settings)
     if confirmations is not None:
         ctx.call_on_close(confirmations.close)
-    for action in process_inbox(path, store, confirmations, reprocess):
+    rules = BounceRules.from_settings(settings)
+    for action in process_inbox(path, store, confirmations, reprocess, rules):
         click.echo(str(action))
 
 

@@ -1,8 +1,17 @@
-"""Replies, as the footer promises: UNSUBSCRIBE or SUBSCRIBE sent to the requests address.
+"""The requests and bounce mailbox: replies, bounces, complaints and auto-replies.
 
-The command is the first word of the subject (after Re:/Fwd:) or of the first body line that
-is not quoted text; it applies to the sender's address. Processed messages are flagged as seen
-(Maildir S, mbox R) so a later run does not replay an old SUBSCRIBE over a newer unsubscribe.
+Replies, as the footer promises: UNSUBSCRIBE or SUBSCRIBE sent to the requests address. The
+command is the first word of the subject (after Re:/Fwd:, RFC 2047 encoded words decoded)
+or of the first body line that is not quoted text; it applies to the sender's address.
+
+Everything else that comes back is read first (delivery/feedback.py): bounces, complaints
+and auto-replies are never read as commands; bounces and complaints change the list
+(delivery/suppression.py). A command whose Authentication-Results says DMARC failed (the
+From is likely forged) is left for a person.
+
+Processed messages are flagged as seen (Maildir S, mbox R) so a later run does not replay an
+old SUBSCRIBE over a newer unsubscribe. A message that cannot be read is named, left unseen,
+and the run goes on with the others.
 
 From can be forged, so SUBSCRIBE makes the sender pending and emails them a confirmation
 link, as the web form does; only an editor who trusts the inbox makes them active at once.
@@ -10,6 +19,7 @@ link, as the web form does; only an editor who trusts the inbox makes them activ
 
 from __future__ import annotations
 
+import email
 import email.message
 import mailbox
 import re
@@ -20,13 +30,16 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from .confirmations import Confirmations
-from .errors import InboxLocked, InvalidAddress, TransportError, UsageError
+from .errors import DeliveryError, InboxLocked, InvalidAddress, TransportError, UsageError
+from .feedback import MAX_DEPTH, NONE, is_auto_reply, read_feedback, text_of, too_deep, walk
 from .store import Store, normalise_address
 from .subscriptions import request_subscription
+from .suppression import BounceRules, apply_feedback
 from .transports import PermanentFailure, TransientFailure
 
 _PREFIX = re.compile(r"^\s*((re|fwd?|aw|sv|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _COMMANDS = ("unsubscribe", "subscribe")
+_NOT_COMMANDS = ("bulk", "junk", "list")  # Precedence: mail to many, never a request
 
 
 @dataclass(frozen=True)
@@ -44,25 +57,57 @@ def process_inbox(
     store: Store,
     confirmations: Confirmations | None,
     reprocess: bool = False,
+    rules: BounceRules | None = None,
 ) -> Iterator[InboxAction]:
-    """Apply every UNSUBSCRIBE / SUBSCRIBE request found in a Maildir or mbox, yielding each.
+    """Apply every request, bounce and complaint found in a Maildir or mbox, yielding each.
 
     `confirmations` None trusts From: SUBSCRIBE then makes the sender active at once.
     A confirmation that cannot be sent now raises TransportError; that message stays unseen.
+    `rules` (BounceRules.from_settings) match bounces to deliveries and count soft bounces.
     """
+    rules = rules or BounceRules()
     box = _open(Path(path))
     try:
         _lock(box, path)
         for key in _oldest_first(box):
-            message = box[key]
-            if not reprocess and _seen(message):
+            action, message = _process(box, key, store, confirmations, reprocess, rules, path)
+            if action is None:
                 continue
-            yield _apply(message, store, confirmations)
-            _mark_seen(box, key, message)
+            yield action
+            if message is not None:
+                _mark_seen(box, key, message)
         box.flush()
     finally:
         box.unlock()
         box.close()
+
+
+def _process(
+    box: mailbox.Mailbox,
+    key: str,
+    store: Store,
+    confirmations: Confirmations | None,
+    reprocess: bool,
+    rules: BounceRules,
+    path: str | Path,
+) -> tuple[InboxAction | None, mailbox.Message | None]:
+    """One message in isolation: (what was done, the message to flag seen)."""
+    name = f"{Path(path).name}/{key}" if isinstance(box, mailbox.Maildir) else f"message {key}"
+    try:
+        message = box[key]
+        if not reprocess and _seen(message):
+            return None, None
+        parsed = email.message_from_bytes(box.get_bytes(key), policy=default)
+        if too_deep(parsed):
+            # Flagging it seen rewrites it, and the email package recurses per level.
+            reason = f"parts nested deeper than {MAX_DEPTH} levels"
+            return InboxAction(name, None, f"cannot be read ({reason}): left unseen"), None
+        return _apply(parsed, store, confirmations, rules, name), message
+    except (DeliveryError, KeyboardInterrupt):
+        raise  # the store or the confirmation transport, not this message
+    except Exception as error:  # hostile input: one message never stops the rest
+        reason = " ".join(f"{type(error).__name__}: {error}".split())[:120]
+        return InboxAction(name, None, f"cannot be read ({reason}): left unseen"), None
 
 
 def _lock(box: mailbox.Mailbox, path: str | Path) -> None:
@@ -94,7 +139,7 @@ def _oldest_first(box: mailbox.Mailbox) -> list[str]:
     def sent_at(key: str) -> float:
         try:
             return parsedate_to_datetime(str(box[key].get("Date"))).timestamp()
-        except (TypeError, ValueError):
+        except Exception:  # a year 99999999999, a broken message: sorts first
             return 0.0
 
     return sorted(box.keys(), key=sent_at)
@@ -115,8 +160,8 @@ def _mark_seen(box: mailbox.Mailbox, key: str, message: mailbox.Message) -> None
 
 
 def find_command(message: email.message.Message) -> str | None:
-    """UNSUBSCRIBE or SUBSCRIBE from the subject or the first unquoted body line."""
-    subject = _PREFIX.sub("", str(message.get("Subject", "")))
+    """UNSUBSCRIBE or SUBSCRIBE from the (decoded) subject or the first unquoted body line."""
+    subject = _PREFIX.sub("", " ".join(str(message.get("Subject", "")).split()))
     for line in (subject, _first_body_line(message)):
         words = line.strip().split()
         word = words[0].strip(".!:,;").lower() if words else ""
@@ -126,25 +171,36 @@ def find_command(message: email.message.Message) -> str | None:
 
 
 def _first_body_line(message: email.message.Message) -> str:
-    parsed = email.message_from_bytes(message.as_bytes(), policy=default)
-    part = parsed.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    part = next((p for _, p in walk(message) if p.get_content_type() == "text/plain"), None)
     if part is None:
         return ""
-    for line in part.get_content().splitlines():
+    for line in text_of(part).splitlines():
         if line.strip() and not line.lstrip().startswith(">"):
             return line
     return ""
 
 
 def _apply(
-    message: mailbox.Message, store: Store, confirmations: Confirmations | None
+    message: email.message.Message,
+    store: Store,
+    confirmations: Confirmations | None,
+    rules: BounceRules,
+    name: str,
 ) -> InboxAction:
     sender = parseaddr(str(message.get("From", "")))[1]
-    if _automatic(message):
-        return InboxAction(sender, None, "automatic reply: ignored")
+    feedback = read_feedback(message)
+    if feedback.kind != NONE:
+        address, result = apply_feedback(store, feedback, rules, name)
+        return InboxAction(address or sender, None, result)
+    if str(message.get("Precedence", "")).strip().lower() in _NOT_COMMANDS or is_auto_reply(
+        message
+    ):
+        return InboxAction(sender, None, "automatic message: ignored")
     command = find_command(message)
     if command is None:
         return InboxAction(sender, None, "no UNSUBSCRIBE or SUBSCRIBE found: left for a person")
+    if dmarc_failed(message):
+        return InboxAction(sender, command, "DMARC failed (From may be forged): left for a person")
     try:
         address = normalise_address(sender)
     except InvalidAddress:
@@ -156,11 +212,14 @@ def _apply(
     return _subscribe(store, address, confirmations)
 
 
-def _automatic(message: mailbox.Message) -> bool:
-    # Out-of-office and bounce messages must not (un)subscribe anyone (RFC 3834).
-    auto = str(message.get("Auto-Submitted", "no")).lower()
-    precedence = str(message.get("Precedence", "")).lower()
-    return auto != "no" or precedence in ("bulk", "junk", "auto_reply", "list")
+def dmarc_failed(message: email.message.Message) -> bool:
+    """True if an Authentication-Results header (RFC 8601) says dmarc=fail."""
+    for value in message.get_all("Authentication-Results", []):
+        for clause in str(value).replace("\n", " ").split(";"):
+            method = clause.strip().lower()
+            if method.startswith("dmarc=") and method[6:].split()[:1] == ["fail"]:
+                return True
+    return False
 
 
 def _unsubscribe(store: Store, address: str) -> InboxAction:

@@ -788,6 +788,26 @@ class Store:
         else:
             record_event(db, subscriber, "hard bounce", "send", facts)
 
+    def last_issue_sent(self, subscriber_id: int) -> int | None:
+        """The latest issue delivered to a subscriber (a report that names no issue is
+        most likely about it)."""
+        rows = self._query(
+            "SELECT issue FROM deliveries WHERE subscriber_id = ? AND status = 'sent'"
+            " AND issue IS NOT NULL ORDER BY sent_at DESC, id DESC LIMIT 1",
+            (subscriber_id,),
+        )
+        return rows[0][0] if rows else None
+
+    @staticmethod
+    def soft_bounces(db: sqlite3.Connection, subscriber_id: int, since: str) -> int:
+        """Soft bounces since `since`, counted once per issue (a report naming no issue
+        counts once per day)."""
+        return db.execute(
+            "SELECT COUNT(DISTINCT COALESCE(json_extract(evidence, '$.issue'), substr(at, 1, 10)))"
+            " FROM events WHERE subscriber_id = ? AND kind = 'soft bounce' AND at >= ?",
+            (subscriber_id, since),
+        ).fetchone()[0]
+
     @staticmethod
     def lookup_id(db: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
         row = db.execute(
