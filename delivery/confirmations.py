@@ -136,19 +136,24 @@ class Postman:
         """Send the confirmation email now (on the postman's thread), retrying 4xx twice."""
         self._deliver(address, confirmation_message(self.settings, address, token))
 
-    def _deliver(self, address: str, message: bytes) -> None:
+    def send_welcome(self, address: str, message: bytes) -> bool:
+        """Send a welcome email now (on the postman's thread); True once the server took it."""
+        return self._deliver(address, message, "welcome")
+
+    def _deliver(self, address: str, message: bytes, what: str = "confirmation") -> bool:
         for attempt in range(1, ATTEMPTS + 1):
             messenger = self._new_messenger()
             try:
                 reply = messenger.push(self._sender, address, message)
-                logger.info("confirmation to %s: %s", address, reply)
-                return
+                logger.info("%s to %s: %s", what, address, reply)
+                return True
             except TransientFailure as failure:
-                logger.warning("confirmation to %s, attempt %d: %s", address, attempt, failure)
+                logger.warning("%s to %s, attempt %d: %s", what, address, attempt, failure)
                 time.sleep(2**attempt)
             except DeliveryFailure as failure:
-                logger.error("confirmation to %s refused: %s", address, failure)
-                return
+                logger.error("%s to %s refused: %s", what, address, failure)
+                return False
             finally:
                 messenger.close()
-        logger.error("confirmation to %s not sent after %d attempts", address, ATTEMPTS)
+        logger.error("%s to %s not sent after %d attempts", what, address, ATTEMPTS)
+        return False

@@ -19,7 +19,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from .errors import EditionCorrupt, EditionDraft, EditionNotBuilt, EditionStale
+from .errors import EditionCorrupt, EditionDraft, EditionError, EditionNotBuilt, EditionStale
 from .settings import SendSettings
 
 FORMAT = 1
@@ -48,9 +48,26 @@ class Edition:
         return parseaddr(self.headers.get("From", ""))[1]
 
 
+WELCOME = "welcome"  # output/editions/welcome/: the welcome email (number 0, kind welcome)
+
+
+def load_welcome(settings: SendSettings) -> Edition | None:
+    """The welcome email's edition, or None when the newsletter has none (not built)."""
+    directory = settings.output_path / "editions" / WELCOME
+    if not (directory / "edition.json").is_file():
+        return None
+    try:
+        return _load(settings, directory, 0, allow_draft=False)
+    except EditionError as error:
+        raise type(error)(f"welcome email: {error}") from error
+
+
 def load_edition(settings: SendSettings, number: int, allow_draft: bool = False) -> Edition:
     """Read and check an edition; raise EditionError subclasses with what to do."""
-    directory = settings.edition_dir(number)
+    return _load(settings, settings.edition_dir(number), number, allow_draft)
+
+
+def _load(settings: SendSettings, directory: Path, number: int, allow_draft: bool) -> Edition:
     meta = _read_meta(directory, number)
     if meta.get("status") == "draft" and not allow_draft:
         raise EditionDraft(

@@ -31,16 +31,19 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import service_pages as pages
 from .confirmations import Postman
+from .edition import load_welcome
 from .errors import (
     DuplicateSubscriber,
+    EditionError,
     InvalidAddress,
     TokenError,
     UnknownSubscriber,
     UsageError,
 )
 from .ratelimit import SlidingWindow
+from .send import Personaliser
 from .settings import SendSettings
-from .store import Store, normalise_address
+from .store import Store, Subscriber, normalise_address, record_event
 from .subscriptions import confirm_with_token, request_subscription, unsubscribe_with_token
 from .tokens import CONFIRM, UNSUBSCRIBE, verify_token
 
@@ -260,10 +263,29 @@ class SubscriptionService:
         token = request.token()
         request.body()
         try:
-            confirm_with_token(self.store, self.secret, token)
+            subscriber, changed = confirm_with_token(self.store, self.secret, token)
         except UnknownSubscriber:
             raise Refusal(400, "this confirmation link no longer works: subscribe again") from None
+        if changed:
+            self.postman.later(functools.partial(self.welcome, subscriber))
         return Answer(200, pages.confirmed(self.look))
+
+    def welcome(self, subscriber: Subscriber) -> None:
+        """Send the welcome edition, if the newsletter has one, once per reader ever (a
+        `welcomed` event records it: a reader who comes back is not welcomed twice)."""
+        try:
+            edition = load_welcome(self.settings)
+        except EditionError as error:
+            logger.error("%s: not sent to %s", error, subscriber.address)
+            return
+        if edition is None:
+            return
+        if any(event.kind == "welcomed" for event in self.store.events(subscriber.address)):
+            return
+        message = Personaliser(self.settings, edition).render(subscriber.address)
+        if self.postman.send_welcome(subscriber.address, message):
+            with self.store.transaction() as db:
+                record_event(db, subscriber, "welcomed", "service", {"subject": edition.subject})
 
     def style(self, request: Request) -> Answer:
         headers = [

@@ -14,6 +14,7 @@ from pathlib import Path
 from pelican import signals
 
 from .generator import NewsletterGenerator
+from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
 BUILDING = ".{name}-building-{pid}"
@@ -49,6 +50,12 @@ def discard_unfinished(output: str | Path) -> None:
     shutil.rmtree(target.parent / BUILDING.format(name=target.name, pid=os.getpid()), True)
 
 
+def drop_welcome_page(generator) -> None:
+    """content/pages/welcome.md is the welcome email (welcome.py), not a page of the archive."""
+    for pages in (generator.pages, generator.hidden_pages, generator.draft_pages):
+        pages[:] = [p for p in pages if not is_welcome_page(p.source_path, generator.settings)]
+
+
 def get_generators(pelican):
     return NewsletterGenerator
 
@@ -56,4 +63,5 @@ def get_generators(pelican):
 def register() -> None:
     signals.initialized.connect(build_elsewhere)
     signals.get_generators.connect(get_generators)
+    signals.page_generator_finalized.connect(drop_welcome_page)
     signals.finalized.connect(swap_output)

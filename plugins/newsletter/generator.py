@@ -14,6 +14,7 @@ from .loader import load_newsletter
 from .model import Newsletter
 from .problems import ContentError, Problem
 from .settings import check_settings, sections_setting
+from .welcome import write_welcome
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ class NewsletterGenerator(Generator):
             project_root(self.settings),
             include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
         )
+        if not any(not p.warning for p in problems):
+            root = project_root(self.settings)
+            problems += write_welcome(self.newsletter, self.settings, Path(self.output_path), root)
         if any(not p.warning for p in problems):
             raise _reported(problems)  # logs each one
         for problem in problems:
