@@ -8,7 +8,7 @@ import click
 from delivery.cli import register as add_send_commands
 from masthead import build as site
 from masthead import check as checks
-from masthead import editions, preview, progress, scaffold
+from masthead import editions, preview, progress, scaffold, subscriber_view
 from masthead.cli_support import MastheadGroup, debug_logging, project_of, say_warnings
 from masthead.project import shown
 
@@ -140,14 +140,24 @@ def preview_command(obj: dict, port: int) -> None:
 @click.option("--text", "kind", flag_value="text", help="Print the plain-text email.")
 @click.option("--html", "kind", flag_value="html", help="Print the HTML email.")
 @click.option("--eml", "kind", flag_value="eml", help="Print the sample MIME message.")
+@click.option(
+    "--preview",
+    "kind",
+    flag_value="preview",
+    help="Write preview.html (a sample subscriber, this build's links) and print its path.",
+)
 @click.pass_obj
 def edition(obj: dict, number: int, kind: str | None) -> None:
     """Print one email edition, or the path of its directory.
 
     Example: python publish.py edition 8 --text | less
     """
-    output = project_of(obj).output
-    if kind is None:
+    project = project_of(obj)
+    output = project.output
+    if kind == "preview":
+        folder = editions.edition_dir(output, number)
+        click.echo(shown(subscriber_view.write_preview(folder, project.setting("public_url"))))
+    elif kind is None:
         click.echo(shown(editions.edition_dir(output, number)))
     else:
         click.echo(
