@@ -19,11 +19,15 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from .errors import EditionCorrupt, EditionDraft, EditionError, EditionNotBuilt, EditionStale
+from .errors import EditionCorrupt, EditionDraft, EditionNotBuilt, EditionStale
 from .settings import SendSettings
 
 FORMAT = 1
-PLACEHOLDERS = {"recipient": "%%recipient%%", "unsubscribe_url": "%%unsubscribe_url%%"}
+PLACEHOLDERS = {
+    "recipient": "%%recipient%%",
+    "unsubscribe_url": "%%unsubscribe_url%%",
+    "preferences_url": "%%preferences_url%%",
+}
 _PLACEHOLDER = re.compile(r"%%([A-Za-z0-9_]*)%%")
 # Set per message by the send, whatever edition.json says.
 _PER_MESSAGE = {"date", "message-id", "mime-version", "content-type", "content-transfer-encoding"}
@@ -47,6 +51,17 @@ class Edition:
         """The envelope sender: the address part of From."""
         return parseaddr(self.headers.get("From", ""))[1]
 
+    @property
+    def series_part(self) -> tuple[str, int] | None:
+        """(slug, part) for a series-part edition (editions/series/<slug>/<part>/)."""
+        series = self.meta.get("series")
+        return (series["slug"], series["part"]) if isinstance(series, dict) else None
+
+    @property
+    def parts(self) -> list[tuple[str, int]]:
+        """The series parts an issue edition carries."""
+        return [(str(slug), int(part)) for slug, part in self.meta.get("parts") or []]
+
 
 WELCOME = "welcome"  # output/editions/welcome/: the welcome email (number 0, kind welcome)
 
@@ -56,19 +71,40 @@ def load_welcome(settings: SendSettings) -> Edition | None:
     directory = settings.output_path / "editions" / WELCOME
     if not (directory / "edition.json").is_file():
         return None
-    try:
-        return _load(settings, directory, 0, allow_draft=False)
-    except EditionError as error:
-        raise type(error)(f"welcome email: {error}") from error
+    meta = _read_meta(directory, "welcome")
+    return _load(settings, directory, meta, "welcome", allow_draft=False)
 
 
 def load_edition(settings: SendSettings, number: int, allow_draft: bool = False) -> Edition:
     """Read and check an edition; raise EditionError subclasses with what to do."""
-    return _load(settings, settings.edition_dir(number), number, allow_draft)
+    directory = settings.edition_dir(number)
+    return _load(settings, directory, _read_meta(directory, number), number, allow_draft)
 
 
-def _load(settings: SendSettings, directory: Path, number: int, allow_draft: bool) -> Edition:
-    meta = _read_meta(directory, number)
+def part_edition_dir(settings: SendSettings, slug: str, part: int) -> Path:
+    return settings.output_path / "editions" / "series" / slug / str(part)
+
+
+def load_part_edition(
+    settings: SendSettings, slug: str, part: int, allow_draft: bool = False
+) -> Edition:
+    """Read and check the edition of one series part (docs/editions.md)."""
+    directory = part_edition_dir(settings, slug, part)
+    label = f"series/{slug}/{part}"
+    meta = _read_meta(directory, label)
+    series = meta.get("series")
+    if not isinstance(series, dict) or (series.get("slug"), series.get("part")) != (slug, part):
+        raise EditionCorrupt(f"{directory / 'edition.json'}: not the edition of {label}")
+    return _load(settings, directory, meta, label, allow_draft)
+
+
+def _load(
+    settings: SendSettings,
+    directory: Path,
+    meta: dict[str, Any],
+    number: int | str,
+    allow_draft: bool,
+) -> Edition:
     if meta.get("status") == "draft" and not allow_draft:
         raise EditionDraft(
             f"edition {number} is a draft: set its status to published and run "
@@ -78,7 +114,7 @@ def _load(settings: SendSettings, directory: Path, number: int, allow_draft: boo
     _check_sources(settings.base_dir, meta, number)
     files = meta.get("files") or {}
     edition = Edition(
-        number=number,
+        number=meta["number"],
         directory=directory,
         status=str(meta.get("status", "published")),
         subject=str(meta.get("subject", "")),
@@ -92,7 +128,7 @@ def _load(settings: SendSettings, directory: Path, number: int, allow_draft: boo
     return edition
 
 
-def _read_meta(directory: Path, number: int) -> dict[str, Any]:
+def _read_meta(directory: Path, number: int | str) -> dict[str, Any]:
     path = directory / "edition.json"
     if not path.is_file():
         raise EditionNotBuilt(
@@ -107,8 +143,10 @@ def _read_meta(directory: Path, number: int) -> dict[str, Any]:
         raise EditionCorrupt(
             f"{path}: format {found!r} is not {FORMAT}: build and send with the same Masthead"
         )
-    if meta.get("number") != number:
+    if isinstance(number, int) and meta.get("number") != number:
         raise EditionCorrupt(f"{path}: number is {meta.get('number')!r}, not {number}")
+    if not isinstance(meta.get("number"), int):
+        raise EditionCorrupt(f"{path}: number {meta.get('number')!r} is not an issue number")
     if not isinstance(meta.get("headers"), dict) or "From" not in meta["headers"]:
         raise EditionCorrupt(f"{path}: headers (with From) missing: run publish.py build")
     return meta
@@ -122,7 +160,7 @@ def _sha256(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _check_hashes(directory: Path, meta: dict[str, Any], number: int) -> None:
+def _check_hashes(directory: Path, meta: dict[str, Any], number: int | str) -> None:
     hashes = meta.get("hashes") or {}
     for name in ("email.html", "email.txt"):
         if name not in hashes:
@@ -138,7 +176,7 @@ def _check_hashes(directory: Path, meta: dict[str, Any], number: int) -> None:
             )
 
 
-def _check_sources(base: Path, meta: dict[str, Any], number: int) -> None:
+def _check_sources(base: Path, meta: dict[str, Any], number: int | str) -> None:
     for relative, expected in (meta.get("sources") or {}).items():
         path = base / relative
         if not path.is_file() or _sha256(path) != expected:
@@ -149,7 +187,7 @@ def _check_sources(base: Path, meta: dict[str, Any], number: int) -> None:
             )
 
 
-def _read_text(path: Path, number: int) -> str:
+def _read_text(path: Path, number: int | str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as error:
@@ -169,11 +207,13 @@ def _check_placeholders(edition: Edition) -> None:
 # -- personalisation ---------------------------------------------------------------------
 
 
-def fill(template: str, recipient: str, unsubscribe_url: str) -> str:
+def fill(template: str, recipient: str, unsubscribe_url: str, preferences_url: str = "") -> str:
     if "%%" not in template:
         return template
-    return template.replace(PLACEHOLDERS["recipient"], recipient).replace(
-        PLACEHOLDERS["unsubscribe_url"], unsubscribe_url
+    return (
+        template.replace(PLACEHOLDERS["recipient"], recipient)
+        .replace(PLACEHOLDERS["unsubscribe_url"], unsubscribe_url)
+        .replace(PLACEHOLDERS["preferences_url"], preferences_url)
     )
 
 
@@ -231,11 +271,11 @@ class BodyTemplate:
         last = self.parts[-1]
         return last.endswith(b"\r\n") if isinstance(last, bytes) else last.endswith("\n")
 
-    def render(self, recipient: str, unsubscribe_url: str) -> bytes:
+    def render(self, recipient: str, unsubscribe_url: str, preferences_url: str = "") -> bytes:
         return b"".join(
             part
             if isinstance(part, bytes)
-            else quoted_printable(fill(part, recipient, unsubscribe_url))
+            else quoted_printable(fill(part, recipient, unsubscribe_url, preferences_url))
             for part in self.parts
         )
 
@@ -252,10 +292,10 @@ class CompiledEdition:
     html: BodyTemplate
     boundary: str
 
-    def render(self, recipient: str, unsubscribe_url: str) -> bytes:
+    def render(self, recipient: str, unsubscribe_url: str, preferences_url: str = "") -> bytes:
         """The complete message for one subscriber, ready for SMTP DATA."""
         personal = b"".join(
-            fold_header(name, fill(value, recipient, unsubscribe_url))
+            fold_header(name, fill(value, recipient, unsubscribe_url, preferences_url))
             for name, value in self.personal_headers
         )
         stamp = (
@@ -273,11 +313,11 @@ class CompiledEdition:
                 delimiter,
                 b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                self.text.render(recipient, unsubscribe_url),
+                self.text.render(recipient, unsubscribe_url, preferences_url),
                 delimiter,
                 b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                self.html.render(recipient, unsubscribe_url),
+                self.html.render(recipient, unsubscribe_url, preferences_url),
                 delimiter,
                 b"--\r\n",
             )

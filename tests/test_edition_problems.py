@@ -108,13 +108,9 @@ def test_template_image_without_alt_is_the_templates_error(project) -> None:
         "<mj-column>", '<mj-column><mj-image src="https://example.org/logo.png" alt="" />', 1
     ))  # fmt: skip
     errors = _errors(_build(root, newsletter))
-    assert (
-        errors
-        == [  # once per edition: the footer is in both
-            "theme/email/edition.mjml.j2:1: image 'https://example.org/logo.png' has no alt text"
-        ]
-        * 2
-    )
+    assert errors == [  # once, though the footer is in every edition (one root cause)
+        "theme/email/edition.mjml.j2:1: image 'https://example.org/logo.png' has no alt text"
+    ]
 
 
 def test_content_image_without_alt_is_left_to_the_loader(project) -> None:

@@ -28,6 +28,7 @@ from .links import Absolutiser, relative_links, well_formed_voids
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
 from .parallel import fork_map, workers_for
+from .part_edition import issue_parts, part_views
 from .plaintext import TextRenderer, markdown_parser
 from .problems import Problem
 
@@ -47,6 +48,7 @@ class Edition:
     meta: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)  # link/image targets already reported
+    path: str = ""  # under output/editions/: the issue number, or series/<slug>/<part>
 
 
 def write_editions(
@@ -67,7 +69,7 @@ def write_editions(
         return problems
     with timing.phase("edition: write"):
         for edition in editions:
-            write_edition(edition, Path(output_path) / "editions" / str(edition.issue.number))
+            write_edition(edition, Path(output_path) / "editions" / edition.path)
     logger.info("newsletter: wrote %d email editions", len(editions))
     return problems
 
@@ -91,15 +93,22 @@ def render_editions(
     md = markdown_parser(settings.get("MARKDOWN") or {})
     content = content_dir(settings, root)
 
+    views = [EditionView(issue, newsletter, config, links, content) for issue in issues]
+    views += part_views(newsletter, issues, config, links, content)
+
     def render(index: int) -> tuple:
-        view = EditionView(issues[index], newsletter, config, links, content)
-        edition = render_edition(view, templates, md, root)
+        edition = render_edition(views[index], templates, md, root)
         # What crosses back from a forked worker: not the issue, which drags the whole model.
         return edition.files, edition.meta, edition.problems, edition.reported
 
-    rendered = fork_map(render, len(issues), workers_for(settings, len(issues)))
-    editions = [Edition(issue, *parts) for issue, parts in zip(issues, rendered, strict=True)]
-    return editions, problems + [p for edition in editions for p in edition.problems]
+    rendered = fork_map(render, len(views), workers_for(settings, len(views)))
+    editions = [
+        Edition(view.issue, *parts, path=view.part.path if view.part else str(view.issue.number))
+        for view, parts in zip(views, rendered, strict=True)
+    ]
+    # A part edition repeats its article, and so would repeat the article's problems.
+    found = dict.fromkeys(p for edition in editions for p in edition.problems)
+    return editions, problems + list(found)
 
 
 def _templates(
@@ -124,7 +133,11 @@ def render_edition(
         return edition
     _check_output(view, templates, html, text, edition)
     headers = edition_headers(view.config, view.subject)
-    values = sample_values(view.config["unsubscribe_url_template"])
+    if view.part:  # one click leaves the series only; a mailto reply would leave everything
+        headers["List-Unsubscribe"] = f"<{PLACEHOLDERS['unsubscribe_url']}>"
+    values = sample_values(
+        view.config["unsubscribe_url_template"], view.config["preferences_url_template"]
+    )
     domain = view.config["list_id"].split("<")[-1].strip("<> ")
     with timing.phase("edition: email.eml"):
         eml = build_message(headers, text, html, values, domain)
@@ -175,7 +188,7 @@ def _html(
     welcome: Markup,
     problems: list[Problem],
 ) -> str | None:
-    issue_label = f"issue #{view.issue.number}"
+    issue_label = view.part.label if view.part else f"issue #{view.issue.number}"
     try:
         mjml_source = templates.render_mjml(_context(view, bodies, welcome))
         return templates.mjml_to_html(mjml_source, issue_label, view.issue.source.path)
@@ -217,6 +230,8 @@ def _context(view: EditionView, bodies: dict[str, Markup], welcome: Markup) -> d
         "unsubscribe_mailto": config["unsubscribe_mailto"],
         "recipient": PLACEHOLDERS["recipient"],
         "unsubscribe_url": PLACEHOLDERS["unsubscribe_url"],
+        "preferences_url": PLACEHOLDERS["preferences_url"],
+        "part": view.part,
     }
 
 
@@ -259,8 +274,9 @@ def _meta(
         }
         for name, token in PLACEHOLDERS.items()
     }
-    return {
+    meta: dict[str, Any] = {
         "format": FORMAT,
+        "kind": "series-part" if view.part else "issue",
         "number": issue.number,
         "date": issue.date.isoformat(),
         "status": "draft" if issue.is_draft else "published",
@@ -269,6 +285,7 @@ def _meta(
         "web_url": view.web_url,
         "headers": headers,
         "unsubscribe_url_template": view.config["unsubscribe_url_template"],
+        "preferences_url_template": view.config["preferences_url_template"],
         "placeholders": placeholders,
         "files": {"html": "email.html", "text": "email.txt", "eml": "email.eml"},
         "hashes": {name: _sha256(data) for name, data in edition.files.items()},
@@ -276,6 +293,11 @@ def _meta(
         "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "warnings": [str(p) for p in edition.problems if p.warning],
     }
+    if view.part:
+        meta["series"] = view.part.meta()
+    else:
+        meta["parts"] = issue_parts(issue)
+    return meta
 
 
 def _sources(issue: Issue, root: Path, problems: list[Problem]) -> dict[str, str]:

@@ -135,11 +135,13 @@ def _context(config: dict, subject: str, web_url: str, body: Markup, latest: Any
         "web_url": web_url,
         "body": body,
         "latest": latest,
+        "part": None,  # the footer of a series part differs
         "subscribe_url": config["subscribe_url"],
         "subscribe_mailto": config["subscribe_mailto"],
         "unsubscribe_mailto": config["unsubscribe_mailto"],
         "recipient": RECIPIENT,
         "unsubscribe_url": UNSUBSCRIBE_URL,
+        "preferences_url": PLACEHOLDERS["preferences_url"],
     }
 
 
@@ -153,6 +155,7 @@ def _text(
         f"You receive {config['name']} because {RECIPIENT} subscribed to it.",
         f"Unsubscribe in one click: {UNSUBSCRIBE_URL}",
         f"or reply UNSUBSCRIBE to {config['requests_address']}.",
+        f"Choose what you receive: {PLACEHOLDERS['preferences_url']}",
     ]
     blocks.append("\n".join(line for part in footer for line in wrap(part)))
     return "\n\n".join(block for block in blocks if block) + "\n"
@@ -162,7 +165,7 @@ def _edition(
     config: dict, subject: str, web_url: str, html: str, text: str, welcome: WelcomeText
 ) -> Edition:
     headers = edition_headers(config, subject)
-    values = sample_values(config["unsubscribe_url_template"])
+    values = sample_values(config["unsubscribe_url_template"], config["preferences_url_template"])
     domain = config["list_id"].split("<")[-1].strip("<> ")
     files = {
         "email.html": html.encode("utf-8"),
@@ -179,6 +182,7 @@ def _edition(
         "web_url": web_url,
         "headers": headers,
         "unsubscribe_url_template": config["unsubscribe_url_template"],
+        "preferences_url_template": config["preferences_url_template"],
         "placeholders": {name: {"token": token} for name, token in PLACEHOLDERS.items()},
         "files": {"html": "email.html", "text": "email.txt", "eml": "email.eml"},
         "hashes": {n: "sha256:" + hashlib.sha256(d).hexdigest() for n, d in files.items()},
