@@ -23,6 +23,9 @@ from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
 BUILDING = ".{name}-building-{pid}"
+# Made from a build by `publish.py proof`, not by the build: carried over to the next one
+# (the send compares each proof.json with the edition it sends).
+KEPT = ("proofs",)
 
 
 def build_elsewhere(pelican) -> None:
@@ -43,6 +46,9 @@ def swap_output(pelican) -> None:
         return
     index_search(pelican.settings, building)
     retired = target.with_name(f".{target.name}-retired-{os.getpid()}")
+    for name in KEPT:
+        if (target / name).is_dir() and not (building / name).exists():
+            (target / name).rename(building / name)
     if target.exists():
         target.rename(retired)
     building.rename(target)
