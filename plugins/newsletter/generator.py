@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import posixpath
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
@@ -15,7 +16,7 @@ from .edition import write_editions
 from .html_tools import demote_headings
 from .loader import load_newsletter
 from .model import Newsletter
-from .problems import ContentError, Problem
+from .problems import ContentError, Problem, preview
 from .settings import check_settings, sections_setting
 from .sharing import Sharing, site_base
 
@@ -35,7 +36,8 @@ class NewsletterGenerator(Generator):
 
     def generate_context(self) -> None:
         root = project_root(self.settings)
-        problems = check_settings(self.settings)
+        problems = check_settings(self.settings) + self.settings.get("NEWSLETTER_REFUSED", [])
+        problems += page_collisions(self._pages(), root, self.settings.get("STATIC_PATHS", []))
         try:
             self.newsletter, warnings = load_newsletter(
                 Path(self.path),
@@ -57,6 +59,11 @@ class NewsletterGenerator(Generator):
         self.context["build_warnings"] = self.warnings
         self.context.update(template_helpers(self.newsletter, self.settings))
         self.sitemap: list[tuple[str, datetime.date]] = []  # (url, lastmod) of indexed pages
+
+    def _pages(self) -> list:
+        """Pelican's pages (read before this generator runs), hidden and draft ones too."""
+        keys = ("pages", "hidden_pages", "draft_pages")
+        return [page for key in keys for page in self.context.get(key, [])]
 
     def generate_output(self, writer) -> None:
         output = Path(self.output_path)
@@ -160,6 +167,55 @@ def _reported(problems: list[Problem]) -> ContentError:
     for problem in error.problems:
         (logger.warning if problem.warning else logger.error)("%s", problem)
     return error
+
+
+# Top-level names the newsletter writes (or a theme's static copy, feeds, search): a page
+# may not be saved there, nor over the home page.
+GENERATED = ("index.html", "issues", "series", "topics", "feeds", "editions", "theme")
+GENERATED += ("sitemap.xml", "robots.txt", "404.html", "favicon.ico", "pagefind")
+
+
+def page_collisions(pages: list, root: Path, static_paths: list[str]) -> list[Problem]:
+    """A page whose Save_as (or slug) would overwrite a generated page, another page, or a
+    file outside the output directory: an error at its Save_as line."""
+    problems, taken = [], {}
+    for page in pages:
+        save_as = posixpath.normpath(str(page.save_as or "")) if page.save_as else ""
+        top = save_as.split("/", 1)[0]
+        reason = None
+        if save_as.startswith(("/", "..")) or "\\" in save_as:
+            reason = "is outside the output directory"
+        elif top in GENERATED or top in static_paths:
+            reason = "would overwrite a page the newsletter generates"
+        elif save_as in taken:
+            reason = f"is already the page of {taken[save_as]}"
+        if save_as:
+            taken.setdefault(save_as, _shown(page.source_path, root))
+        if reason:
+            path = _shown(page.source_path, root)
+            message = f"page saved as {preview(save_as)} {reason}: change its Save_as or Slug"
+            problems.append(Problem(path, _metadata_line(page.source_path), message))
+    return problems
+
+
+def _metadata_line(source_path: str) -> int:
+    """The line of a page's `Save_as:` (else `Slug:`) metadata, for the message."""
+    try:
+        lines = Path(source_path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 1
+    for key in ("save_as:", "slug:"):
+        for number, line in enumerate(lines[:50], start=1):
+            if line.lower().startswith(key):
+                return number
+    return 1
+
+
+def _shown(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path
 
 
 def project_root(settings: dict) -> Path:
