@@ -94,7 +94,7 @@ def wait_for(condition, timeout: float = 10.0) -> None:
 
 @pytest.mark.browser
 def test_open_page_reloads_after_a_rebuild_and_shows_a_failed_build(editor, browser):
-    with running_preview() as (preview, said):
+    with running_preview() as (preview, _):
         page = browser.new_page()
         page.goto(preview.server.url + "issues/2/")
         page.evaluate("window.notReloaded = true")
