@@ -8,6 +8,7 @@ fetched; we record each delivery.)
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import queue
@@ -19,8 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .edition import CompiledEdition, Edition, compile_edition, load_edition
-from .errors import ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
+from . import follows
+from .edition import (
+    CompiledEdition,
+    Edition,
+    compile_edition,
+    load_edition,
+    load_part_edition,
+)
+from .errors import EditionError, ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
 from .store import Store, normalise_address
 from .tokens import LEAVE_SERIES, PREFERENCES, UNSUBSCRIBE, make_token
@@ -102,6 +110,7 @@ class SendSummary:
     elapsed: float = 0.0
     paused: str | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)  # first few (address, reply)
+    parts: PartsSummary | None = None  # the live series parts sent after the issue
 
     @property
     def rate(self) -> float:
@@ -109,10 +118,11 @@ class SendSummary:
 
     def __str__(self) -> str:
         earlier = f", {self.already_sent} sent by earlier runs" if self.already_sent else ""
+        parts = f"; {self.parts}" if self.parts else ""
         return (
             f"issue {self.issue} ({self.kind}): {self.sent} sent, {self.failed} failed, "
             f"{self.skipped} skipped{earlier}; {self.elapsed:.1f} s, "
-            f"{self.rate:.1f} messages/s"
+            f"{self.rate:.1f} messages/s{parts}"
         )
 
 
@@ -192,7 +202,7 @@ def plan_send(
     active = store.count("active")
     if not active:
         raise SendRefused("no active subscribers: add some with `subscribers add` or `import`")
-    return SendPlan(edition, active, resuming=False)
+    return SendPlan(edition, follows.count_readers(store), resuming=False)
 
 
 def _already_sent(number: int, counts: dict[str, int], retry_failed: bool) -> str:
@@ -224,7 +234,7 @@ def send_edition(
 
 
 @contextmanager
-def send_lock(store_path: Path, number: int) -> Iterator[None]:
+def send_lock(store_path: Path, number: int | str) -> Iterator[None]:
     """One real send of an issue at a time: two would deliver the same queued rows.
 
     An OS lock (flock) on `<store>.send-<N>.lock`, beside the store whose rows it guards.
@@ -245,41 +255,31 @@ def send_lock(store_path: Path, number: int) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def lock_path(store_path: Path, number: int) -> Path:
+def lock_path(store_path: Path, number: int | str) -> Path:
     return store_path.with_name(f"{store_path.name}.send-{number}.lock")
 
 
 def send_planned(
-    settings: SendSettings,
-    plan: SendPlan,
-    store: Store,
-    *,
-    messenger_factory: MessengerFactory | None = None,
-    connections: int | None = None,
-    rate: float | None = None,
-    retry: RetryPolicy | None = None,
-    budget: ErrorBudget | None = None,
-    progress: ProgressCallback | None = None,
+    settings: SendSettings, plan: SendPlan, store: Store, **options: Any
 ) -> SendSummary:
-    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition)."""
+    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition).
+
+    `options` are `_store_run`'s: messenger_factory, connections, rate, retry, budget,
+    progress.
+    """
     number = plan.edition.number
     personaliser = Personaliser(settings, plan.edition)
     if not plan.resuming:
+        follows.record_issue_parts(store, number, plan.edition.parts)
         store.snapshot(number)
+    # Before the issue's own rows: a run killed after them must still owe the live parts.
+    live = follows.queue_live_parts(store, number, _live_parts(settings, plan.edition))
     if plan.retry_failed:
         store.requeue_failed(number)
     counts = store.delivery_counts(number)
     summary = SendSummary(number, "real", already_sent=counts["sent"])
     send_id = store.begin_send(number, "real", "resumed" if plan.resuming else "")
-    run = _Run(
-        personaliser,
-        messenger_factory or (lambda: SmtpMessenger(settings.smtp)),
-        _Limits(settings, connections, rate, retry, budget),
-        record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
-        progress=progress,
-        retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
-        gone=lambda job: store.skip_if_inactive(job.delivery_id),
-    )
+    run = _store_run(settings, personaliser, store, **options)
     jobs = (Job(d.address, d.id) for d in store.queued(number))
     outcome = "interrupted"
     try:
@@ -293,7 +293,98 @@ def send_planned(
         store.finish_send(send_id, outcome, summary.sent, summary.failed)
     if summary.paused:
         raise ErrorBudgetExceeded(summary.paused)
+    if live or follows.parts_with_queued_rows(store):
+        # Series-only followers get the new parts in the same run (send-due finishes them
+        # if another run holds the parts' lock).
+        with contextlib.suppress(SendLocked):
+            summary.parts = deliver_parts(settings, store, **options)
     return summary
+
+
+def _live_parts(settings: SendSettings, edition: Edition) -> list[tuple[str, int, bool]]:
+    """The issue's parts whose own editions are built, with whether each ends its series."""
+    parts = []
+    for slug, part in edition.parts:
+        try:
+            meta = load_part_edition(settings, slug, part).meta
+        except EditionError as error:
+            logger.warning("issue %d: no live part %s/%d: %s", edition.number, slug, part, error)
+            continue
+        parts.append((slug, part, bool(meta["series"].get("last"))))
+    return parts
+
+
+def deliver_parts(settings: SendSettings, store: Store, **options: Any) -> PartsSummary:
+    """Deliver every queued series-part row, one part edition at a time, under one lock.
+
+    The rows were queued by catch-up or by an issue's send; each is recorded the moment
+    the server answers, as for issues, so a killed run resumes with none lost or repeated.
+    A part whose edition cannot be read keeps its rows queued and is reported.
+    """
+    total = PartsSummary()
+    with send_lock(store.path, PARTS_LOCK):
+        for slug, part in follows.parts_with_queued_rows(store):
+            try:
+                edition = load_part_edition(settings, slug, part)
+            except EditionError as error:
+                total.problems.append(f"series/{slug}/{part}: {error}")
+                continue
+            summary = SendSummary(edition.number, "series-part")
+            run = _store_run(settings, Personaliser(settings, edition), store, **options)
+            queued = follows.queued_parts(store, slug, part)
+            try:
+                run.execute((Job(d.address, d.id) for d in queued), 0, summary)
+            finally:
+                total.add(summary, run.skipped)
+            if summary.paused:
+                raise ErrorBudgetExceeded(summary.paused)
+    return total
+
+
+PARTS_LOCK = "series"  # one lock for every part edition's rows (send_lock's key)
+
+
+@dataclass
+class PartsSummary:
+    """What deliver_parts did, over all the part editions it sent."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, summary: SendSummary, skipped: int) -> None:
+        self.sent += summary.sent
+        self.failed += summary.failed
+        self.skipped += skipped
+
+    def __str__(self) -> str:
+        text = f"series parts: {self.sent} sent, {self.failed} failed, {self.skipped} skipped"
+        return text + "".join(f"; {problem}" for problem in self.problems)
+
+
+def _store_run(
+    settings: SendSettings,
+    personaliser: Personaliser,
+    store: Store,
+    *,
+    messenger_factory: MessengerFactory | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    retry: RetryPolicy | None = None,
+    budget: ErrorBudget | None = None,
+    progress: ProgressCallback | None = None,
+) -> _Run:
+    """A worker pool whose answers are recorded in the store's delivery rows."""
+    return _Run(
+        personaliser,
+        messenger_factory or (lambda: SmtpMessenger(settings.smtp)),
+        _Limits(settings, connections, rate, retry, budget),
+        record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
+        progress=progress,
+        retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
+        gone=lambda job: store.skip_if_inactive(job.delivery_id),
+    )
 
 
 def send_test(
@@ -348,9 +439,9 @@ def send_dry_run(
         record=None,
         progress=progress,
     )
-    jobs = (Job(s.address) for s in store.subscribers("active"))
+    jobs = (Job(address) for address in follows.readers(store))
     try:
-        run.execute(jobs, store.count("active"), summary)
+        run.execute(jobs, follows.count_readers(store), summary)
     finally:
         store.finish_send(send_id, "finished", summary.sent, summary.failed)
     return summary
