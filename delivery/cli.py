@@ -36,7 +36,7 @@ from .send import (
 from .service import make_app
 from .service import run as run_service
 from .settings import SendSettings, load_settings
-from .store import STATUSES, Store
+from .store import STATUSES, Store, normalise_address
 from .subscriptions import unsubscribe_with_token
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,9 +69,14 @@ def settings_of(ctx: click.Context) -> SendSettings:
     return load_settings(obj.get("settings") or "pelicanconf.py")
 
 
-def store_of(ctx: click.Context, settings: SendSettings | None = None) -> Store:
-    store = Store((settings or settings_of(ctx)).store_path)
+def store_of(
+    ctx: click.Context, settings: SendSettings | None = None, create: bool = False
+) -> Store:
+    """The settings' store; only commands that add subscribers pass `create` (and say so)."""
+    store = Store((settings or settings_of(ctx)).store_path, create=create)
     ctx.call_on_close(store.close)
+    if store.created:
+        click.echo(f"Created the subscriber store at {store.path}", err=True)
     return store
 
 
@@ -99,7 +104,8 @@ def add_command(ctx: click.Context, address: str, name: str, status: str) -> Non
 
     Example: publish.py subscribers add reader@example.org --name "Ada Reader"
     """
-    subscriber = store_of(ctx).add_subscriber(address, name, status, source="cli")
+    address = normalise_address(address)  # a typo creates no store
+    subscriber = store_of(ctx, create=True).add_subscriber(address, name, status, source="cli")
     click.echo(f"added {subscriber.address} ({subscriber.status})")
 
 
@@ -187,7 +193,8 @@ def import_command(ctx: click.Context, csv_path: str, status: str, dry_run: bool
 
     Example: publish.py subscribers import subscribed_members_export.csv --dry-run
     """
-    report = import_csv(csv_path, store_of(ctx), status=status, dry_run=dry_run)
+    store = store_of(ctx, create=True)
+    report = import_csv(csv_path, store, status=status, dry_run=dry_run)
     for bad in report.bad:
         click.echo(f"{csv_path}:{bad.line}: {bad.reason}", err=True)
     click.echo(str(report))
@@ -293,14 +300,20 @@ def _real_send(
     retry_failed: bool,
 ) -> SendSummary:
     # Lock first: the plan writes (skipped rows) and must still hold when the send starts.
-    with send_lock(store.path, number):
+    with send_lock(store, number) as lease:
         plan = plan_send(settings, number, store, retry_failed)
         if not yes and sys.stdin.isatty():
             _confirm(settings, plan)
         try:
             with _progress_bar(plan.recipients, "sending") as progress:
                 return send_planned(
-                    settings, plan, store, connections=connections, rate=rate, progress=progress
+                    settings,
+                    plan,
+                    store,
+                    connections=connections,
+                    rate=rate,
+                    progress=progress,
+                    lease=lease,
                 )
         except KeyboardInterrupt:
             raise DeliveryClickError(
@@ -484,7 +497,7 @@ def process_command(
     if trust and pending:
         raise UsageError("choose --active or --pending, not both")
     settings = settings_of(ctx)
-    store = store_of(ctx, settings)
+    store = store_of(ctx, settings, create=True)  # SUBSCRIBE adds subscribers
     confirmations = None if trust else Confirmations(settings)
     if confirmations is not None:
         ctx.call_on_close(confirmations.close)

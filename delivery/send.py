@@ -9,11 +9,13 @@ fetched; we record each delivery.)
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
+import os
 import queue
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -228,44 +230,85 @@ def send_edition(
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
-    with send_lock(store.path, number):
+    with send_lock(store, number) as lease:
         plan = plan_send(settings, number, store, retry_failed)
-        return send_planned(settings, plan, store, **options)
+        return send_planned(settings, plan, store, lease=lease, **options)
+
+
+LEASE_SECONDS = 60.0  # how long a killed send elsewhere blocks the next one, at most
 
 
 @contextmanager
-def send_lock(store_path: Path, number: int | str) -> Iterator[None]:
-    """One real send of an issue at a time: two would deliver the same queued rows.
+def send_lock(store: Store, number: int | str) -> Iterator[SendLease]:
+    """One real send of an issue per store at a time: two would deliver the same rows.
 
-    An OS lock (flock) on `<store>.send-<N>.lock`, beside the store whose rows it guards.
-    Never under output/: a build swaps output/ for a new directory, and a lock on a file in
-    the old one would exclude nobody. The kernel drops it when the process dies, so a
-    SIGKILL never leaves it stuck; the file stays (unlinking a lock file races its takers).
+    A lease row in the store itself (not a lock file named after the store's path: a
+    symlink or a hard link to the same store would name another file). It is renewed
+    while the send runs; a SIGKILLed send's lease is taken over at once on this host
+    (its process is gone), after LEASE_SECONDS elsewhere.
     """
-    with open(lock_path(store_path, number), "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SendLocked(
-                f"another `send {number}` is running: let it finish or stop it first"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lease = SendLease(store, f"send-{number}")
+    holder = store.take_lease(lease.name, lease.owner, LEASE_SECONDS)
+    if holder is not None:
+        raise SendLocked(f"another `send {number}` is running: let it finish or stop it first")
+    lease.start()
+    try:
+        yield lease
+    finally:
+        lease.stop()
 
 
-def lock_path(store_path: Path, number: int | str) -> Path:
-    return store_path.with_name(f"{store_path.name}.send-{number}.lock")
+class SendLease:
+    """A taken lease and the thread that renews it; `lost` is set if it is taken from us."""
+
+    def __init__(self, store: Store, name: str):
+        self.store, self.name = store, name
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._on_lost: list[Callable[[], None]] = []
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{name}", daemon=True)
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        self._on_lost.append(callback)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        if not self.lost.is_set():
+            self.store.release_lease(self.name, self.owner)
+
+    def _renew(self) -> None:
+        while not self._done.wait(LEASE_SECONDS / 6):
+            try:
+                if self.store.renew_lease(self.name, self.owner, LEASE_SECONDS):
+                    continue
+            except Exception:  # a locked or unreachable store: try again next round
+                logger.exception("cannot renew the lease %s", self.name)
+                continue
+            # Paused past the expiry (SIGSTOP, a suspended laptop) and another send took
+            # over: this one must stop delivering.
+            logger.error("lease %s was taken over by another send: stopping", self.name)
+            self.lost.set()
+            for callback in self._on_lost:
+                callback()
+            return
 
 
 def send_planned(
-    settings: SendSettings, plan: SendPlan, store: Store, **options: Any
+    settings: SendSettings,
+    plan: SendPlan,
+    store: Store,
+    *,
+    lease: SendLease | None = None,
+    **options: Any,
 ) -> SendSummary:
-    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition).
-
-    `options` are `_store_run`'s: messenger_factory, connections, rate, retry, budget,
-    progress.
+    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition):
+    pass its lease, so the run stops if another send takes it over. `options` are
+    `_store_run`'s: messenger_factory, connections, rate, retry, budget, progress.
     """
     number = plan.edition.number
     personaliser = Personaliser(settings, plan.edition)
@@ -280,6 +323,8 @@ def send_planned(
     summary = SendSummary(number, "real", already_sent=counts["sent"])
     send_id = store.begin_send(number, "real", "resumed" if plan.resuming else "")
     run = _store_run(settings, personaliser, store, **options)
+    if lease is not None:
+        lease.on_lost(run.stop.set)
     jobs = (Job(d.address, d.id) for d in store.queued(number))
     outcome = "interrupted"
     try:
@@ -293,6 +338,11 @@ def send_planned(
         store.finish_send(send_id, outcome, summary.sent, summary.failed)
     if summary.paused:
         raise ErrorBudgetExceeded(summary.paused)
+    if lease is not None and lease.lost.is_set():
+        raise SendLocked(
+            f"send of issue {number} stopped: another `send {number}` took over after this "
+            f"one was paused longer than {LEASE_SECONDS:.0f} s; it carries on with the rest"
+        )
     if live or follows.parts_with_queued_rows(store):
         # Series-only followers get the new parts in the same run (send-due finishes them
         # if another run holds the parts' lock).
@@ -322,7 +372,7 @@ def deliver_parts(settings: SendSettings, store: Store, **options: Any) -> Parts
     A part whose edition cannot be read keeps its rows queued and is reported.
     """
     total = PartsSummary()
-    with send_lock(store.path, PARTS_LOCK):
+    with send_lock(store, PARTS_LOCK) as lease:
         for slug, part in follows.parts_with_queued_rows(store):
             try:
                 edition = load_part_edition(settings, slug, part)
@@ -331,6 +381,7 @@ def deliver_parts(settings: SendSettings, store: Store, **options: Any) -> Parts
                 continue
             summary = SendSummary(edition.number, "series-part")
             run = _store_run(settings, Personaliser(settings, edition), store, **options)
+            lease.on_lost(run.stop.set)
             queued = follows.queued_parts(store, slug, part)
             try:
                 run.execute((Job(d.address, d.id) for d in queued), 0, summary)

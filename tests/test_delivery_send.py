@@ -224,8 +224,8 @@ def test_a_second_send_of_the_same_issue_is_refused_while_one_runs(newsletter, s
 
     newsletter.build()
     newsletter.add("ada@example.org")
-    store_path = newsletter.settings().store_path
-    with send_lock(store_path, 1), pytest.raises(SendRefused, match="another `send 1` is running"):
+    refused = pytest.raises(SendRefused, match="another `send 1` is running")
+    with newsletter.store() as store, send_lock(store, 1), refused:
         send(newsletter)
     assert send(newsletter).sent == 1  # the lock is free again
 
