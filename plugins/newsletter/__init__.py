@@ -14,15 +14,11 @@ from pathlib import Path
 
 from pelican import signals
 
-<<<<<<< HEAD
+from . import timing
 from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .reader import KINDS
-=======
-from . import timing
-from .generator import NewsletterGenerator
 from .search import index_site
->>>>>>> main
 
 logger = logging.getLogger(__name__)
 BUILDING = ".{name}-building-{pid}"
