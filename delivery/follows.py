@@ -254,8 +254,8 @@ def count_readers(store: Store) -> int:
     return store.query(sql)[0][0]
 
 
-def readers(store: Store, page: int = PAGE_SIZE) -> Iterator[str]:
-    """The addresses of active whole-newsletter subscribers, by id, a page at a time."""
+def readers(store: Store, page: int = PAGE_SIZE) -> Iterator[tuple[int, str]]:
+    """(id, address) of active whole-newsletter subscribers, by id, a page at a time."""
     last = 0
     while True:
         rows = store.query(
@@ -263,7 +263,7 @@ def readers(store: Store, page: int = PAGE_SIZE) -> Iterator[str]:
             " AND newsletter = 1 ORDER BY id LIMIT ?",
             (last, page),
         )
-        yield from (address for _, address in rows)
+        yield from rows
         if len(rows) < page:
             return
         last = rows[-1][0]

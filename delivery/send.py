@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import follows
+from . import follows, verp
+from .bounces import HARD, classify_reply
 from .edition import (
     CompiledEdition,
     Edition,
@@ -32,6 +33,7 @@ from .edition import (
 )
 from .errors import EditionError, ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
+from .signing import Signer
 from .store import Store, normalise_address
 from .tokens import LEAVE_SERIES, PREFERENCES, UNSUBSCRIBE, make_token
 from .transports import (
@@ -132,6 +134,7 @@ class SendSummary:
 class Job:
     address: str
     delivery_id: int | None = None
+    subscriber_id: int | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -149,7 +152,8 @@ class SendPlan:
 
 
 class Personaliser:
-    """Renders one subscriber's copy: the compiled edition plus their own signed links.
+    """Renders one subscriber's copy: the compiled edition plus their own signed links, the
+    delivery's stable Message-ID and VERP return path, and the DKIM signature.
 
     In a series-part edition the one-click link leaves that series only (LEAVE_SERIES).
     """
@@ -165,7 +169,11 @@ class Personaliser:
         )
         part = edition.series_part
         self.purpose, self.scope = (LEAVE_SERIES, part[0]) if part else (UNSUBSCRIBE, "")
-        self.sender = edition.sender
+        self.sender = settings.bounce_address or edition.sender
+        self.bounce_address = settings.bounce_address
+        # Delivery tokens name an issue; a series-part copy gets a fresh Message-ID.
+        self.issue = edition.number if part is None else None
+        self.signer = Signer.from_settings(settings.dkim) if settings.dkim else None
 
     def unsubscribe_url(self, address: str) -> str:
         token = make_token(self.secret, self.purpose, address, scope=self.scope)
@@ -175,10 +183,22 @@ class Personaliser:
         token = make_token(self.secret, PREFERENCES, address)
         return self.preferences_template.replace("{token}", token)
 
-    def render(self, address: str) -> bytes:
-        return self.compiled.render(
-            address, self.unsubscribe_url(address), self.preferences_url(address)
+    def render(self, address: str, subscriber_id: int | None = None) -> bytes:
+        message_id = None
+        if subscriber_id is not None and self.issue is not None:
+            token = verp.make(self.secret, self.issue, subscriber_id)
+            message_id = verp.message_id(token, self.compiled.domain)
+        message = self.compiled.render(
+            address, self.unsubscribe_url(address), self.preferences_url(address), message_id
         )
+        return self.signer.sign(message) if self.signer else message
+
+    def envelope_sender(self, subscriber_id: int | None = None) -> str:
+        """The VERP return path of this delivery (bounce_address set), else the sender."""
+        if not self.bounce_address or subscriber_id is None or self.issue is None:
+            return self.sender
+        token = verp.make(self.secret, self.issue, subscriber_id)
+        return verp.return_path(self.bounce_address, token)
 
 
 # -- the three kinds of send ---------------------------------------------------------------
@@ -325,7 +345,7 @@ def send_planned(
     run = _store_run(settings, personaliser, store, **options)
     if lease is not None:
         lease.on_lost(run.stop.set)
-    jobs = (Job(d.address, d.id) for d in store.queued(number))
+    jobs = (Job(d.address, d.id, d.subscriber_id) for d in store.queued(number))
     outcome = "interrupted"
     try:
         run.execute(jobs, counts["queued"], summary)
@@ -384,7 +404,8 @@ def deliver_parts(settings: SendSettings, store: Store, **options: Any) -> Parts
             lease.on_lost(run.stop.set)
             queued = follows.queued_parts(store, slug, part)
             try:
-                run.execute((Job(d.address, d.id) for d in queued), 0, summary)
+                jobs = (Job(d.address, d.id, d.subscriber_id) for d in queued)
+                run.execute(jobs, 0, summary)
             finally:
                 total.add(summary, run.skipped)
             if summary.paused:
@@ -431,11 +452,24 @@ def _store_run(
         personaliser,
         messenger_factory or (lambda: SmtpMessenger(settings.smtp)),
         _Limits(settings, connections, rate, retry, budget),
-        record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
+        record=lambda job, status, reply: store.record_delivery(
+            job.delivery_id, status, reply, _hard_bounce(status, reply)
+        ),
         progress=progress,
         retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
         gone=lambda job: store.skip_if_inactive(job.delivery_id),
     )
+
+
+def _hard_bounce(status: str, reply: str) -> dict[str, str] | None:
+    """Evidence for suppressing the address, if a refusal says it is gone (5.1.1 ...); a
+    policy or spam block (5.7.x) fails the delivery but leaves the address active."""
+    if status != "failed" or not reply[:1].isdigit():  # "gave up after ...": not a refusal
+        return None
+    verdict = classify_reply(reply)
+    if verdict.kind != HARD:
+        return None
+    return {"status": verdict.status, "reason": verdict.reason, "reply": reply[:300]}
 
 
 def send_test(
@@ -490,7 +524,7 @@ def send_dry_run(
         record=None,
         progress=progress,
     )
-    jobs = (Job(address) for address in follows.readers(store))
+    jobs = (Job(address, subscriber_id=ident) for ident, address in follows.readers(store))
     try:
         run.execute(jobs, follows.count_readers(store), summary)
     finally:
@@ -600,14 +634,15 @@ class _Run:
                 messenger.close()
 
     def _deliver(self, messenger: Messenger, job: Job) -> None:
-        message = self.personaliser.render(job.address)
+        message = self.personaliser.render(job.address, job.subscriber_id)
+        sender = self.personaliser.envelope_sender(job.subscriber_id)
         retry = self.limits.retry
         for attempt in range(1, retry.attempts + 1):
             self.limits.limiter.wait()
             if self.gone is not None and self.gone(job):
                 return self._skipped()
             try:
-                reply = messenger.push(self.personaliser.sender, job.address, message)
+                reply = messenger.push(sender, job.address, message)
                 return self._answered(job, "sent", reply)
             except PermanentFailure as failure:
                 return self._answered(job, "failed", failure.reply)

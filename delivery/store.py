@@ -747,9 +747,17 @@ class Store:
         )
         return [Delivery(*row) for row in rows]
 
-    def record_delivery(self, delivery_id: int, status: str, reply: str) -> None:
+    def record_delivery(
+        self,
+        delivery_id: int,
+        status: str,
+        reply: str,
+        hard_bounce: dict[str, Any] | None = None,
+    ) -> None:
         """The server answered: sent or failed, in its own transaction, right now, with the
-        subscriber's `sent` or `failed` event."""
+        subscriber's `sent` or `failed` event. `hard_bounce` (its evidence) says the reply
+        means the address is gone: the subscriber becomes `bounced` in the same transaction.
+        """
         now = utc_now()
         with self.transaction() as db:
             cursor = db.execute(
@@ -760,6 +768,32 @@ class Store:
             )
             if cursor.rowcount == 1:
                 self._delivery_event(db, delivery_id, status, reply, now)
+                if hard_bounce is not None:
+                    self._bounce_at_send(db, delivery_id, hard_bounce)
+
+    def _bounce_at_send(
+        self, db: sqlite3.Connection, delivery_id: int, evidence: dict[str, Any]
+    ) -> None:
+        row = db.execute(
+            f"SELECT {', '.join('s.' + c for c in _SUBSCRIBER_COLUMNS.split(', '))}, d.issue"
+            " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.id = ?",
+            (delivery_id,),
+        ).fetchone()
+        if row is None:
+            return
+        subscriber = Subscriber(*row[:-1])
+        facts = {"issue": row[-1], **evidence}
+        if subscriber.status in ("active", "pending"):
+            self.change_status(db, subscriber, "bounced", "hard bounce", "send", facts)
+        else:
+            record_event(db, subscriber, "hard bounce", "send", facts)
+
+    @staticmethod
+    def lookup_id(db: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
+        row = db.execute(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)
+        ).fetchone()
+        return Subscriber(*row) if row else None
 
     @staticmethod
     def _delivery_event(

@@ -169,7 +169,7 @@ def test_inbox_subscribe_is_pending_with_a_confirmation_unless_active(
 def test_send_retry_failed(run, newsletter, smtp_server):
     newsletter.build()
     run("subscribers", "add", "gone@example.org")
-    smtp_server.replies["gone@example.org"] += ["550 5.1.1 mailbox unavailable"]
+    smtp_server.replies["gone@example.org"] += ["550 5.7.1 refused by policy"]  # not a bounce
     result = run("send", "1", "--yes")
     assert "issue 1 (real): 0 sent, 1 failed" in result.output
     assert "`send 1 --retry-failed` tries them again" in result.output
