@@ -22,6 +22,9 @@ from .search import index_site
 
 logger = logging.getLogger(__name__)
 BUILDING = ".{name}-building-{pid}"
+# Made from a build by `publish.py proof`, not by the build: carried over to the next one
+# (the send compares each proof.json with the edition it sends).
+KEPT = ("proofs",)
 
 
 def build_elsewhere(pelican) -> None:
@@ -42,6 +45,9 @@ def swap_output(pelican) -> None:
         return
     index_search(pelican.settings, building)
     retired = target.with_name(f".{target.name}-retired-{os.getpid()}")
+    for name in KEPT:
+        if (target / name).is_dir() and not (building / name).exists():
+            (target / name).rename(building / name)
     if target.exists():
         target.rename(retired)
     building.rename(target)
