@@ -141,7 +141,7 @@ def unsubscribe_command(ctx: click.Context, address: str | None, token: str | No
     store = store_of(ctx, settings)
     if token:
         subscriber, changed = unsubscribe_with_token(
-            store, settings.require_secret(), token, source="cli --token"
+            store, settings.verifying_secrets(), token, source="cli --token"
         )
     else:
         subscriber, changed = store.set_status(str(address), "unsubscribed", source="cli")

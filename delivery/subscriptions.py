@@ -7,13 +7,15 @@ a stranger whether an address is on the list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from . import follows
 from .store import Store, Subscriber, normalise_address
 from .tokens import CONFIRM, LEAVE_SERIES, UNSUBSCRIBE, make_token, verify_token
 
 
 def unsubscribe_with_token(
-    store: Store, secret: str, token: str, source: str = "link"
+    store: Store, secret: str | Sequence[str], token: str, source: str = "link"
 ) -> tuple[Subscriber, bool]:
     """Apply an unsubscribe link; idempotent (the second click changes nothing).
 
@@ -47,7 +49,9 @@ def request_subscription(
     return make_token(secret, CONFIRM, address)
 
 
-def confirm_with_token(store: Store, secret: str, token: str) -> tuple[Subscriber, bool]:
+def confirm_with_token(
+    store: Store, secret: str | Sequence[str], token: str
+) -> tuple[Subscriber, bool]:
     """Apply a confirm link: a pending subscriber becomes active; nobody else changes.
 
     A confirm link stays valid for days: an unsubscribe or a bounce since it was sent must
