@@ -14,6 +14,7 @@ from markdown import Markdown
 from markupsafe import Markup
 
 from . import timing
+from .body import render_body
 from .fields import Fields
 from .html_tools import images_without_alt
 from .model import (
@@ -30,7 +31,7 @@ from .model import (
     slugify,
 )
 from .parallel import fork_map, workers_for
-from .plaintext import markdown_parser, parse
+from .plaintext import markdown_parser
 from .problems import ContentError, Problem
 from .reader import KINDS, RawFile, read_kind
 
@@ -386,10 +387,11 @@ def _render_bodies(
 
     def render(index: int) -> tuple:
         with timing.phase("markdown"):
-            return parse(md, sources[index].body)
+            return render_body(md, sources[index])
 
     parsed = fork_map(render, len(items), workers)
-    for item, source, (html, tree) in zip(items, sources, parsed, strict=True):
+    for item, source, (html, tree, problems) in zip(items, sources, parsed, strict=True):
+        links.problems += problems  # limits, and raw HTML the sanitiser removed
         with timing.phase("markdown: links"):
             html = Markup(
                 links.resolve(html, source)
