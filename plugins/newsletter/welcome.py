@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .edition import FORMAT, Edition, _templates, write_edition
 from .edition_view import content_dir, read_email_settings
 from .email_html import TemplateProblem
-from .links import Absolutiser, well_formed_voids
+from .links import Absolutiser
 from .message import (
     PLACEHOLDERS,
     RECIPIENT,
@@ -106,7 +106,7 @@ def write_welcome(
     templates.env.filters["absolute"] = links.page
     md = markdown_parser(settings.get("MARKDOWN") or {})
     html_body, _ = parse(md, welcome.body)
-    body, relative = links.rewrite_html(well_formed_voids(html_body), "pages")
+    body, relative = links.rewrite_html(html_body, "pages")
     problems = [
         Problem(welcome.source, 1, f"link {target!r} is relative in the welcome email")
         for target in relative
