@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from . import follows
 from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UnknownSubscriber, UsageError
@@ -141,7 +142,7 @@ def unsubscribe_command(ctx: click.Context, address: str | None, token: str | No
     store = store_of(ctx, settings)
     if token:
         subscriber, changed = unsubscribe_with_token(
-            store, settings.require_secret(), token, source="cli --token"
+            store, settings.verifying_secrets(), token, source="cli --token"
         )
     else:
         subscriber, changed = store.set_status(str(address), "unsubscribed", source="cli")
@@ -322,7 +323,7 @@ def send_command(
     if test_to:
         summary = send_test(settings, number, test_to, store=store)
     elif dry_run:
-        with _progress_bar(store.count("active"), "writing") as progress:
+        with _progress_bar(follows.count_readers(store), "writing") as progress:
             summary = send_dry_run(
                 settings, number, store, str(maildir), connections=connections, progress=progress
             )

@@ -66,6 +66,8 @@ class SendSettings:
     store_path: Path
     smtp: SmtpSettings
     secret: str | None = field(default=None, repr=False)
+    # MASTHEAD_SECRET_PREVIOUS: older secrets whose links (in old emails) still verify.
+    previous_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Used by the subscription service only: its pages link back to the archive and reuse
     # the archive's stylesheet (theme/static/css/style.css), read from the theme directory.
     public_url: str = ""
@@ -79,6 +81,8 @@ class SendSettings:
     # setting) and stored in UTC; a send more than max_lateness late is refused.
     timezone: str = "UTC"
     max_lateness: timedelta = timedelta(hours=6)
+    # Catch-up on a series: days between two parts to one follower (0: one part per run).
+    catch_up_days: float = 3.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -114,6 +118,18 @@ class SendSettings:
             )
         return self.secret
 
+    def verifying_secrets(self) -> tuple[str, ...]:
+        """The secrets a token may be signed with: the current one first, then the previous
+        ones (new tokens use the current one only)."""
+        current = self.require_secret()
+        for old in self.previous_secrets:
+            if len(old) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"MASTHEAD_SECRET_PREVIOUS holds a secret of {len(old)} characters: each "
+                    f"comma-separated secret needs at least {MIN_SECRET_LENGTH}"
+                )
+        return (current, *self.previous_secrets)
+
 
 def load_settings(
     path: str | os.PathLike[str] = "pelicanconf.py", environ: Mapping[str, str] | None = None
@@ -138,6 +154,7 @@ def load_settings(
         store_path=_store_path(newsletter, env, base),
         smtp=_smtp_settings(newsletter.get("smtp") or {}, env),
         secret=env.get("MASTHEAD_SECRET") or None,
+        previous_secrets=_previous_secrets(env.get("MASTHEAD_SECRET_PREVIOUS") or ""),
         public_url=str(newsletter.get("public_url") or ""),
         theme_path=base / str(values.get("THEME", "theme")),
         bounce_address=_bounce_address(newsletter),
@@ -145,6 +162,7 @@ def load_settings(
         bounces=_bounce_settings(newsletter.get("bounces") or {}),
         timezone=_timezone(values.get("TIMEZONE")),
         max_lateness=_hours(newsletter.get("max_lateness", 6), "max_lateness"),
+        catch_up_days=_days(newsletter.get("catch_up_days", 3)),
     )
 
 
@@ -200,6 +218,10 @@ def _run_settings_file(path: Path) -> dict[str, Any]:
         for name in set(sys.modules) - before:
             if str(getattr(sys.modules[name], "__file__", "")).startswith(str(path.parent)):
                 del sys.modules[name]
+
+
+def _previous_secrets(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def _text(newsletter: Mapping[str, Any], key: str) -> str:
@@ -290,3 +312,12 @@ def _hours(value: Any, name: str) -> timedelta:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         raise SettingsError(f'NEWSLETTER["{name}"] must be a number of hours, e.g. 6')
     return timedelta(hours=value)
+
+
+def _days(value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise SettingsError(
+            'NEWSLETTER["catch_up_days"] must be a number of days, 0 or more (0: a part '
+            "on every send-due run)"
+        )
+    return float(value)

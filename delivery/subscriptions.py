@@ -7,16 +7,25 @@ a stranger whether an address is on the list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from . import follows
 from .store import Store, Subscriber, normalise_address
-from .tokens import CONFIRM, UNSUBSCRIBE, make_token, verify_token
+from .tokens import CONFIRM, LEAVE_SERIES, UNSUBSCRIBE, make_token, verify_token
 
 
 def unsubscribe_with_token(
-    store: Store, secret: str, token: str, source: str = "link"
+    store: Store, secret: str | Sequence[str], token: str, source: str = "link"
 ) -> tuple[Subscriber, bool]:
-    """Apply an unsubscribe link; idempotent (the second click changes nothing)."""
-    address = verify_token(secret, token, UNSUBSCRIBE).address
-    return store.set_status(address, "unsubscribed", source=source)
+    """Apply an unsubscribe link; idempotent (the second click changes nothing).
+
+    The link of a series-part email leaves that series only; an issue's leaves everything.
+    """
+    claims = verify_token(secret, token, (UNSUBSCRIBE, LEAVE_SERIES))
+    if claims.purpose == LEAVE_SERIES:
+        changed = follows.leave(store, claims.address, claims.scope)
+        return store.require(claims.address), changed
+    return store.set_status(claims.address, "unsubscribed", source=source)
 
 
 def request_subscription(
@@ -40,7 +49,9 @@ def request_subscription(
     return make_token(secret, CONFIRM, address)
 
 
-def confirm_with_token(store: Store, secret: str, token: str) -> tuple[Subscriber, bool]:
+def confirm_with_token(
+    store: Store, secret: str | Sequence[str], token: str
+) -> tuple[Subscriber, bool]:
     """Apply a confirm link: a pending subscriber becomes active; nobody else changes.
 
     A confirm link stays valid for days: an unsubscribe or a bounce since it was sent must
