@@ -19,6 +19,7 @@ import click
 from . import follows
 from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
+from .deliverability import deliverability
 from .errors import DeliveryError, UnknownSubscriber, UsageError
 from .inbox import process_inbox
 from .proof import proof_note
@@ -479,7 +480,8 @@ def status_command(ctx: click.Context, number: int | None, plot_path: str | None
     """How the sends went: every issue in one line each, or one issue's send in detail.
 
     Without NUMBER: each issue's state (draft, not sent, scheduled, sending, sent). With
-    NUMBER: deliveries by state, start and end, rate, failures grouped by reason.
+    NUMBER: deliveries by state, start and end, rate, failures grouped by reason,
+    bounces and complaints with their rates (and a warning past what providers enforce).
 
     Example: publish.py status 14 --plot issue-14.svg
     """
@@ -492,6 +494,8 @@ def status_command(ctx: click.Context, number: int | None, plot_path: str | None
             click.echo(overview_line(item))
         return
     for line in report_lines(send_report(store, number), settings.zone):
+        click.echo(line)
+    for line in deliverability(store, number).lines():
         click.echo(line)
     if plot_path:
         from .plot import plot_deliveries  # matplotlib only when asked for

@@ -41,8 +41,7 @@ class BounceRules:
 
     @classmethod
     def from_settings(cls, settings: SendSettings) -> BounceRules:
-        previous = getattr(settings, "previous_secrets", ()) or ()
-        secrets = tuple(s for s in (settings.secret, *previous) if s)
+        secrets = tuple(s for s in (settings.secret, *settings.previous_secrets) if s)
         return cls(
             secrets,
             settings.bounce_address,
