@@ -22,7 +22,9 @@ from .problems import Problem
 MAIN_TEMPLATE = "edition.mjml.j2"
 _POSITION = re.compile(r"position (\d+):\d+")
 _HEAD_GAP = re.compile(r">[ \t]+<")
-_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}", re.IGNORECASE)
+# An address starts only where a word starts (the lookbehind): tried from every position of a
+# long word, the pattern would take time growing with the square of its length.
+_EMAIL = re.compile(r"(?<![^@\s<>])[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}", re.IGNORECASE)
 
 
 class TemplateProblem(Exception):
