@@ -20,6 +20,7 @@ from .problems import ContentError, Problem, preview
 from .sanitise import sanitise
 from .settings import check_settings, sections_setting
 from .sharing import Sharing, site_base
+from .welcome import write_welcome
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,9 @@ class NewsletterGenerator(Generator):
             project_root(self.settings),
             include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
         )
+        if not any(not p.warning for p in problems):
+            root = project_root(self.settings)
+            problems += write_welcome(self.newsletter, self.settings, Path(self.output_path), root)
         if any(not p.warning for p in problems):
             raise _reported(problems)  # logs each one
         for problem in problems:
