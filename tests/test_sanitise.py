@@ -120,3 +120,12 @@ def test_check_fails_on_removed_html(editor):
     result = editor.run("check")
     assert one_line_error(result, 1).endswith("problems found by check")
     assert "content/articles/workshop.md:7: removed <script>" in result.stderr
+
+
+def test_a_page_is_sanitised_too(tree, tmp_path):
+    page = "Title: About\nSlug: about\n\nAbout us.\n\n<script>alert('XSS20')</script>\n"
+    report = tree({"pages/about.md": page})
+    html = (tmp_path / "output/about/index.html").read_text(encoding="utf-8")
+    assert "About us." in html and "XSS20" not in html
+    (warning,) = [w for w in report.warnings if "removed <script>" in w.message]
+    assert str(warning).startswith("content/pages/about.md:6: warning: removed <script>")

@@ -19,6 +19,7 @@ from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .reader import KINDS
 from .search import index_site
+from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
 BUILDING = ".{name}-building-{pid}"
@@ -74,6 +75,12 @@ def discard_unfinished(output: str | Path) -> None:
     shutil.rmtree(target.parent / BUILDING.format(name=target.name, pid=os.getpid()), True)
 
 
+def drop_welcome_page(generator) -> None:
+    """content/pages/welcome.md is the welcome email (welcome.py), not a page of the archive."""
+    for pages in (generator.pages, generator.hidden_pages, generator.draft_pages):
+        pages[:] = [p for p in pages if not is_welcome_page(p.source_path, generator.settings)]
+
+
 def guard_content(pelican) -> None:
     """Before Pelican reads pages or copies static files: every entry under content/ that
     must not be read (a symlink leaving content/, a FIFO, a device) is kept from Pelican's
@@ -108,4 +115,5 @@ def register() -> None:
     signals.initialized.connect(guard_content)
     signals.static_generator_finalized.connect(keep_static_inside)
     signals.get_generators.connect(get_generators)
+    signals.page_generator_finalized.connect(drop_welcome_page)
     signals.finalized.connect(swap_output)

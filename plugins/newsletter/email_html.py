@@ -68,11 +68,11 @@ class EmailTemplates:
                 problems.append(self._syntax_problem(error, name))
         return problems
 
-    def render_mjml(self, context: dict[str, Any]) -> str:
+    def render_mjml(self, context: dict[str, Any], template: str = MAIN_TEMPLATE) -> str:
         try:
-            return _tidy_head(self.env.get_template(MAIN_TEMPLATE).render(context))
+            return _tidy_head(self.env.get_template(template).render(context))
         except jinja2.TemplateSyntaxError as error:
-            problem = self._syntax_problem(error, error.name or MAIN_TEMPLATE)
+            problem = self._syntax_problem(error, error.name or template)
             raise TemplateProblem(problem) from None
         except Exception as error:
             raise TemplateProblem(self._runtime_problem(error)) from None

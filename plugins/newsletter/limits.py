@@ -25,7 +25,23 @@ def body_limit(body: str) -> tuple[int, str] | None:
             f"the body is {len(body):,} characters long: the limit is "
             f"{MAX_BODY_CHARACTERS:,}; split it into several articles"
         )
-    return _nesting(body) or _brackets(body) or _abbreviations(body) or _tags(body)
+    checks = (_control, _nesting, _abbreviations, _brackets, _tags)
+    return next((found for found in (check(body) for check in checks) if found), None)
+
+
+# C0 controls but tab, line feed and carriage return; DEL; C1: none has a place in a page,
+# and XML (the feeds) cannot hold them at all.
+CONTROL = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\t\n\r"]
+
+
+def _control(body: str) -> tuple[int, str] | None:
+    found = [at for at in (body.find(char) for char in CONTROL) if at >= 0]
+    if not found:
+        return None
+    at = min(found)
+    return body.count("\n", 0, at), (
+        f"the body holds the control character U+{ord(body[at]):04X}: remove it"
+    )
 
 
 def _nesting(body: str) -> tuple[int, str] | None:
@@ -52,12 +68,28 @@ def line_depth(line: str) -> int:
             columns += 1
         elif char == "\t":
             columns += 4
-        elif char == ">" or (char in "-*+" and line[position + 1 : position + 2] in (" ", "\t")):
+        elif char == ">" or _list_marker(line, position):
             depth += 1 + columns // 4
             columns = 0
+        elif char.isdigit() or char in ".)":
+            continue  # inside an ordered list marker ("12. "), counted at its first digit
         else:
             break
     return depth + columns // 4
+
+
+def _list_marker(line: str, at: int) -> bool:
+    """`-`, `*` or `+`, or a number and `.` or `)`, then a space: the start of a list item."""
+    end = at
+    if line[at] in "-*+":
+        end = at + 1
+    elif line[at].isdigit() and (at == 0 or not line[at - 1].isdigit()):
+        while end < len(line) and end - at < 9 and line[end].isdigit():
+            end += 1
+        end += line[end : end + 1] in (".", ")")
+        if end == at or line[end - 1] not in ".)":
+            return False
+    return end > at and line[end : end + 1] in (" ", "\t")
 
 
 def _brackets(body: str) -> tuple[int, str] | None:
@@ -74,9 +106,12 @@ def _brackets(body: str) -> tuple[int, str] | None:
 
 
 def _abbreviations(body: str) -> tuple[int, str] | None:
-    count = sum(1 for line in body.split("\n") if line.startswith("*["))
-    if count > MAX_ABBREVIATIONS:
-        return 0, f"{count:,} abbreviation definitions (`*[X]: …`): at most {MAX_ABBREVIATIONS}"
+    lines = [n for n, line in enumerate(body.split("\n")) if line.startswith("*[")]
+    if len(lines) > MAX_ABBREVIATIONS:
+        message = (
+            f"{len(lines):,} abbreviation definitions (`*[X]: …`): at most {MAX_ABBREVIATIONS}"
+        )
+        return lines[0], message
     return None
 
 

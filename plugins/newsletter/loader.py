@@ -32,7 +32,7 @@ from .model import (
 )
 from .parallel import fork_map, workers_for
 from .plaintext import markdown_parser
-from .problems import ContentError, Problem
+from .problems import ContentError, Problem, preview
 from .reader import KINDS, RawFile, read_kind
 
 ISSUE_FIELDS = ("number", "date", "subject", "preheader", "articles", "status")
@@ -75,9 +75,9 @@ def load_newsletter(
         for kind in KINDS:
             raw[kind], read_problems = read_kind(content_dir, kind, root)
             problems += read_problems
-    series = {s.slug: s for s in (_series(f, problems) for f in raw["series"]) if s}
-    issues = [i for i in (_issue(f, problems) for f in raw["issues"]) if i]
-    articles = [a for a in (_article(f, problems) for f in raw["articles"]) if a]
+    series = {s.slug: s for s in _each(_series, raw["series"], problems)}
+    issues = _each(_issue, raw["issues"], problems)
+    articles = _each(_article, raw["articles"], problems)
     newsletter = Newsletter(sorted(issues, key=lambda i: i.number), articles, series, {})
     _link(newsletter, problems, DEFAULT_SECTIONS if sections is None else sections)
     if not include_drafts:
@@ -92,6 +92,21 @@ def load_newsletter(
 
 
 # --- one file each -------------------------------------------------------------------------
+
+
+def _each(make, files: list[RawFile], problems: list[Problem]) -> list:
+    """`make` on each file in isolation: whatever one file does, the others are still read."""
+    made = []
+    for raw in files:
+        try:
+            item = make(raw, problems)
+        except Exception as error:  # a rule that did not foresee this file: report, go on
+            message = f"cannot read this file: {type(error).__name__}: {preview(str(error))}"
+            problems.append(Problem(raw.source.path, 1, message))
+            continue
+        if item:
+            made.append(item)
+    return made
 
 
 def _series(raw: RawFile, problems: list[Problem]) -> Series | None:
