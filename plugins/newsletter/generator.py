@@ -8,6 +8,7 @@ from pathlib import Path
 from pelican.generators import Generator
 
 from . import feeds, timing
+from .cache import BuildCache
 from .edition import write_editions
 from .loader import load_newsletter
 from .model import Newsletter
@@ -26,6 +27,7 @@ class NewsletterGenerator(Generator):
     def generate_context(self) -> None:
         root = project_root(self.settings)
         problems = check_settings(self.settings)
+        self.cache = BuildCache.from_settings(self.settings, root)
         try:
             self.newsletter, warnings = load_newsletter(
                 Path(self.path),
@@ -34,6 +36,7 @@ class NewsletterGenerator(Generator):
                 siteurl=self.settings["SITEURL"],
                 include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
                 parallel=self.settings,  # NEWSLETTER_WORKERS
+                build_cache=self.cache,
             )
         except ContentError as error:
             raise _reported(problems + error.problems) from None
@@ -52,6 +55,10 @@ class NewsletterGenerator(Generator):
             feeds.write_feeds(self.newsletter, self.settings, Path(self.output_path))
         with timing.phase("editions"):
             self._write_editions()
+        self.cache.prune()
+        for problem in self.cache.problems:
+            logger.warning("%s", problem)
+        self.context["build_warnings"] += self.cache.problems
 
     def _write_pages(self, writer) -> None:
         newsletter = self.newsletter
@@ -84,6 +91,8 @@ class NewsletterGenerator(Generator):
             Path(self.output_path),
             project_root(self.settings),
             include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
+            cache=self.cache,
+            staged=False,  # the whole build directory is discarded if anything fails
         )
         if any(not p.warning for p in problems):
             raise _reported(problems)  # logs each one
