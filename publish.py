@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import click
 
-from delivery.cli import (
-    inbox,
-    schedule_command,
-    send_command,
-    send_due_command,
-    serve_command,
-    subscribers,
-)
+from delivery.cli import register as add_send_commands
 from masthead import build as site
 from masthead import check as checks
-from masthead import editions, preview, progress, scaffold
+from masthead import editions, preview, progress, scaffold, subscriber_view
 from masthead.cli_support import MastheadGroup, debug_logging, project_of, say_warnings
 from masthead.project import shown
 
@@ -148,14 +141,24 @@ def preview_command(obj: dict, port: int) -> None:
 @click.option("--text", "kind", flag_value="text", help="Print the plain-text email.")
 @click.option("--html", "kind", flag_value="html", help="Print the HTML email.")
 @click.option("--eml", "kind", flag_value="eml", help="Print the sample MIME message.")
+@click.option(
+    "--preview",
+    "kind",
+    flag_value="preview",
+    help="Write preview.html (a sample subscriber, this build's links) and print its path.",
+)
 @click.pass_obj
 def edition(obj: dict, number: int, kind: str | None) -> None:
     """Print one email edition, or the path of its directory.
 
     Example: python publish.py edition 8 --text | less
     """
-    output = project_of(obj).output
-    if kind is None:
+    project = project_of(obj)
+    output = project.output
+    if kind == "preview":
+        folder = editions.edition_dir(output, number)
+        click.echo(shown(subscriber_view.write_preview(folder, project.setting("public_url"))))
+    elif kind is None:
         click.echo(shown(editions.edition_dir(output, number)))
     else:
         click.echo(
@@ -163,17 +166,9 @@ def edition(obj: dict, number: int, kind: str | None) -> None:
         )
 
 
-# Send time: `subscribers`, `send`, `send-due`, `schedule`, `inbox` and the subscription
-# service `serve` (delivery/ reads only the built editions and never imports Pelican).
-for command in (
-    subscribers,
-    send_command,
-    send_due_command,
-    schedule_command,
-    inbox,
-    serve_command,
-):
-    cli.add_command(command)
+# Send time: `subscribers`, `send` (also --at, --cancel), `send-due`, `schedule`, `status`,
+# `inbox` and the subscription service `serve` (delivery/ reads only the built editions).
+add_send_commands(cli)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UsageError
 from .inbox import process_inbox
+from .report import delivery_times, overview, overview_line, send_report
+from .report import lines as report_lines
 from .schedule import cancel_schedule, parse_when, schedule_send, schedules, send_due, shown_time
 from .send import (
     Progress,
@@ -162,7 +164,7 @@ def count_command(ctx: click.Context, status: str | None) -> None:
 
 
 @subscribers.command("import")
-@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False))
+@click.argument("csv_path", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option(
     "--status",
     type=STATUS,
@@ -170,19 +172,24 @@ def count_command(ctx: click.Context, status: str | None) -> None:
     show_default=True,
     help="Status of rows without a status column.",
 )
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; change nothing.")
 @click.pass_context
 @friendly
-def import_command(ctx: click.Context, csv_path: str, status: str) -> None:
-    """Import subscribers from a CSV with a header row (email/e-mail/address, name).
+def import_command(ctx: click.Context, csv_path: str, status: str, dry_run: bool) -> None:
+    """Import subscribers: our export, another tool's, any CSV with an address column, or a
+    list of one address a line.
 
-    Bad rows are reported with their line; the good ones are imported in one transaction.
+    Reads Mailchimp, Substack, Buttondown and listmonk exports by their own columns (names
+    joined; unsubscribed, cleaned or bounced rows keep that status, never active); commas,
+    semicolons or tabs. Bad rows are reported with their line; the good ones are imported in
+    one transaction.
 
-    Example: publish.py subscribers import export-from-old-service.csv
+    Example: publish.py subscribers import subscribed_members_export.csv --dry-run
     """
-    report = import_csv(csv_path, store_of(ctx), status=status)
+    report = import_csv(csv_path, store_of(ctx), status=status, dry_run=dry_run)
     for bad in report.bad:
         click.echo(f"{csv_path}:{bad.line}: {bad.reason}", err=True)
-    click.echo(f"imported {report.imported}, skipped {len(report.bad)} bad row(s)")
+    click.echo(str(report))
 
 
 @subscribers.command("export")
@@ -394,6 +401,46 @@ def schedule_command(ctx: click.Context, everything: bool) -> None:
         click.echo("nothing scheduled: `send N --at 'YYYY-MM-DD HH:MM'` schedules an issue")
 
 
+# -- the send report -----------------------------------------------------------------------
+
+
+@click.command("status")
+@click.argument("number", type=click.IntRange(min=1), required=False)
+@click.option(
+    "--plot",
+    "plot_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="With NUMBER: draw its deliveries over time into FILE (.png or .svg).",
+)
+@click.pass_context
+@friendly
+def status_command(ctx: click.Context, number: int | None, plot_path: str | None) -> None:
+    """How the sends went: every issue in one line each, or one issue's send in detail.
+
+    Without NUMBER: each issue's state (draft, not sent, scheduled, sending, sent). With
+    NUMBER: deliveries by state, start and end, rate, failures grouped by reason.
+
+    Example: publish.py status 14 --plot issue-14.svg
+    """
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings)
+    if number is None:
+        if plot_path:
+            raise UsageError("--plot needs an issue NUMBER")
+        for item in overview(settings, store):
+            click.echo(overview_line(item))
+        return
+    for line in report_lines(send_report(store, number), settings.zone):
+        click.echo(line)
+    if plot_path:
+        from .plot import plot_deliveries  # matplotlib only when asked for
+
+        title = f"{settings.name}: issue {number}"
+        times = delivery_times(store, number)
+        click.echo(f"plot: {plot_deliveries(times, plot_path, title, settings.zone)}")
+
+
 # -- inbox ---------------------------------------------------------------------------------
 
 
@@ -485,11 +532,19 @@ def serve_command(
 
 # -- wiring --------------------------------------------------------------------------------
 
-COMMANDS = (subscribers, send_command, send_due_command, schedule_command, inbox, serve_command)
+COMMANDS = (
+    subscribers,
+    send_command,
+    send_due_command,
+    schedule_command,
+    status_command,
+    inbox,
+    serve_command,
+)
 
 
 def register(group: click.Group) -> None:
-    """Add `subscribers`, `send`, `send-due`, `schedule`, `inbox` and `serve` to a group."""
+    """Add the send-time commands (COMMANDS) to the main CLI group."""
     for command in COMMANDS:
         group.add_command(command)
 

@@ -3,6 +3,8 @@
 Import reads a header row with an address column (`email`, `e-mail`, `email address` or
 `address`, any case, as mail services export it) and optional `name`, `status`, `source`,
 `created_at`, `updated_at`; export writes all of them, so export then import is lossless.
+It also reads the exports of other tools by their own columns (formats.py), a list of one
+address a line without a header, and files separated by semicolons or tabs.
 
 Cells a spreadsheet would run as formulas (starting with = + - @ or a tab: "CSV injection";
 names come from the public subscribe form) are exported with a leading quote, which import
@@ -13,12 +15,15 @@ from __future__ import annotations
 
 import csv
 import re
+import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from .errors import CsvError, InvalidAddress
+from .formats import Format, RowProblem, detect
 from .store import STATUSES, Store, Subscriber, normalise_address, utc_now
 
 ADDRESS_COLUMNS = ("email", "e-mail", "email address", "e-mail address", "address")
@@ -52,32 +57,71 @@ class BadRow:
 class ImportReport:
     imported: int = 0
     bad: list[BadRow] = field(default_factory=list)
+    tool: str = ""  # the other tool whose export it was, if one was recognised
+    statuses: Counter[str] = field(default_factory=Counter)  # imported rows by status
+    dry_run: bool = False
+
+    def __str__(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        by_status = ", ".join(f"{n} {status}" for status, n in sorted(self.statuses.items()))
+        detail = f" ({by_status})" if by_status else ""
+        tool = f" from a {self.tool} export" if self.tool else ""
+        return f"{verb} {self.imported}{detail}{tool}, skipped {len(self.bad)} bad row(s)"
+
+
+class _DryRun(Exception):
+    """Raised inside the import transaction to roll it back after a dry run."""
 
 
 def import_csv(
-    path: str | Path, store: Store, status: str = "active", source: str | None = None
+    path: str | Path,
+    store: Store,
+    status: str = "active",
+    source: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Import the good rows in one transaction; report every bad row with its line."""
-    report = ImportReport()
+    """Import the good rows in one transaction; report every bad row with its line.
+
+    Reads our own export, the exports of Mailchimp, Substack, Buttondown and listmonk (by
+    their column names, see formats.py), any CSV with an address column, or a list of one
+    address a line; separated by commas, semicolons or tabs. With `dry_run` nothing is kept.
+    """
+    report = ImportReport(dry_run=dry_run)
     source = source or f"import:{Path(path).name}"
-    seen: dict[str, int] = {}
-    with _open_csv(path) as handle, store.transaction() as db:
-        for line, row in _rows(handle, path):
-            subscriber = _subscriber(row, status, source, report, line)
-            if subscriber is None:
-                continue
-            key = subscriber.address.lower()
-            if key in seen:
-                report.bad.append(BadRow(line, f"duplicate of line {seen[key]}"))
-            elif store.lookup(db, subscriber.address):
-                report.bad.append(
-                    BadRow(line, f"duplicate: {subscriber.address} already on the list")
-                )
-            else:
-                seen[key] = line
-                store.insert_subscriber(db, subscriber)
-                report.imported += 1
+    try:
+        with _open_csv(path) as handle, store.transaction() as db:
+            _import_rows(handle, path, store, db, status, source, report)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
     return report
+
+
+def _import_rows(
+    handle: TextIO,
+    path: str | Path,
+    store: Store,
+    db: sqlite3.Connection,
+    status: str,
+    source: str,
+    report: ImportReport,
+) -> None:
+    seen: dict[str, int] = {}
+    for line, row in _rows(handle, path, report):
+        subscriber = _subscriber(row, status, source, report, line)
+        if subscriber is None:
+            continue
+        key = subscriber.address.lower()
+        if key in seen:
+            report.bad.append(BadRow(line, f"duplicate of line {seen[key]}"))
+        elif store.lookup(db, subscriber.address):
+            report.bad.append(BadRow(line, f"duplicate: {subscriber.address} already on the list"))
+        else:
+            seen[key] = line
+            store.insert_subscriber(db, subscriber)
+            report.imported += 1
+            report.statuses[subscriber.status] += 1
 
 
 def _open_csv(path: str | Path) -> TextIO:
@@ -88,24 +132,65 @@ def _open_csv(path: str | Path) -> TextIO:
         raise CsvError(f"{path} cannot be read: {error.strerror}") from error
 
 
-def _rows(handle: TextIO, path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(handle)
-    header = [" ".join(cell.split()).lower() for cell in next(reader, [])]
+def _delimiter(first_line: str) -> str:
+    """The separator that splits the first line into the most cells: , ; or tab."""
+    counts = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in ",;\t"}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _rows(
+    handle: TextIO, path: str | Path, report: ImportReport
+) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        first = handle.readline()
+    except UnicodeDecodeError as error:
+        raise CsvError(f"{path}: not UTF-8 text ({error.reason}): save it as UTF-8") from None
+    handle.seek(0)
+    reader = csv.reader(handle, delimiter=_delimiter(first))
+    cells = next(reader, [])
+    header = [" ".join(cell.split()).lower() for cell in cells]
+    tool = detect(header)
     column = next((c for c in ADDRESS_COLUMNS if c in header), None)
-    if column is None:
+    if tool is None and column is None:
+        if len(cells) == 1 and "@" in cells[0]:
+            yield from _address_list(cells, reader)  # no header: one address a line
+            return
         raise CsvError(
             f"{path}: line 1 has no address column: name one of "
-            f"{', '.join(ADDRESS_COLUMNS)} (any case)"
+            f"{', '.join(ADDRESS_COLUMNS)} (any case), or give one address a line"
         )
-    header[header.index(column)] = "email"
+    if tool is None:
+        header[header.index(str(column))] = "email"
+    report.tool = tool.name if tool else ""
     for cells in reader:
         row = dict(zip(header, (restore(cell.strip()) for cell in cells), strict=False))
-        yield reader.line_num, row
+        yield reader.line_num, _translated(tool, row) if tool else row
+
+
+def _address_list(
+    first: list[str], reader: Iterator[list[str]]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    yield 1, {"email": first[0].strip()}
+    for cells in reader:
+        yield reader.line_num, {"email": cells[0].strip() if cells else ""}
+
+
+def _translated(tool: Format, row: dict[str, str]) -> dict[str, str]:
+    if not any(row.values()):
+        return row  # an empty row stays empty, reported as such
+    try:
+        return tool.read(row)
+    except RowProblem as problem:
+        return {"problem": str(problem)}
 
 
 def _subscriber(
     row: dict[str, str], status: str, source: str, report: ImportReport, line: int
 ) -> Subscriber | None:
+    if row.get("problem"):
+        report.bad.append(BadRow(line, row["problem"]))
+        return None
     if not any(row.values()):
         report.bad.append(BadRow(line, "empty row"))
         return None
@@ -114,8 +199,8 @@ def _subscriber(
         return None
     try:
         address = normalise_address(row["email"])
-    except InvalidAddress:
-        report.bad.append(BadRow(line, f"bad address {row['email']!r}"))
+    except InvalidAddress as error:
+        report.bad.append(BadRow(line, f"bad address: {error}"))
         return None
     row_status = row.get("status") or status
     if row_status not in STATUSES:

@@ -23,7 +23,11 @@ from .errors import EditionCorrupt, EditionDraft, EditionNotBuilt, EditionStale
 from .settings import SendSettings
 
 FORMAT = 1
-PLACEHOLDERS = {"recipient": "%%recipient%%", "unsubscribe_url": "%%unsubscribe_url%%"}
+PLACEHOLDERS = {
+    "recipient": "%%recipient%%",
+    "unsubscribe_url": "%%unsubscribe_url%%",
+    "preferences_url": "%%preferences_url%%",
+}
 _PLACEHOLDER = re.compile(r"%%([A-Za-z0-9_]*)%%")
 # Set per message by the send, whatever edition.json says.
 _PER_MESSAGE = {"date", "message-id", "mime-version", "content-type", "content-transfer-encoding"}
@@ -47,11 +51,48 @@ class Edition:
         """The envelope sender: the address part of From."""
         return parseaddr(self.headers.get("From", ""))[1]
 
+    @property
+    def series_part(self) -> tuple[str, int] | None:
+        """(slug, part) for a series-part edition (editions/series/<slug>/<part>/)."""
+        series = self.meta.get("series")
+        return (series["slug"], series["part"]) if isinstance(series, dict) else None
+
+    @property
+    def parts(self) -> list[tuple[str, int]]:
+        """The series parts an issue edition carries."""
+        return [(str(slug), int(part)) for slug, part in self.meta.get("parts") or []]
+
 
 def load_edition(settings: SendSettings, number: int, allow_draft: bool = False) -> Edition:
     """Read and check an edition; raise EditionError subclasses with what to do."""
     directory = settings.edition_dir(number)
-    meta = _read_meta(directory, number)
+    return _load(settings, directory, _read_meta(directory, number), number, allow_draft)
+
+
+def part_edition_dir(settings: SendSettings, slug: str, part: int) -> Path:
+    return settings.output_path / "editions" / "series" / slug / str(part)
+
+
+def load_part_edition(
+    settings: SendSettings, slug: str, part: int, allow_draft: bool = False
+) -> Edition:
+    """Read and check the edition of one series part (docs/editions.md)."""
+    directory = part_edition_dir(settings, slug, part)
+    label = f"series/{slug}/{part}"
+    meta = _read_meta(directory, label)
+    series = meta.get("series")
+    if not isinstance(series, dict) or (series.get("slug"), series.get("part")) != (slug, part):
+        raise EditionCorrupt(f"{directory / 'edition.json'}: not the edition of {label}")
+    return _load(settings, directory, meta, label, allow_draft)
+
+
+def _load(
+    settings: SendSettings,
+    directory: Path,
+    meta: dict[str, Any],
+    number: int | str,
+    allow_draft: bool,
+) -> Edition:
     if meta.get("status") == "draft" and not allow_draft:
         raise EditionDraft(
             f"edition {number} is a draft: set its status to published and run "
@@ -61,7 +102,7 @@ def load_edition(settings: SendSettings, number: int, allow_draft: bool = False)
     _check_sources(settings.base_dir, meta, number)
     files = meta.get("files") or {}
     edition = Edition(
-        number=number,
+        number=meta["number"],
         directory=directory,
         status=str(meta.get("status", "published")),
         subject=str(meta.get("subject", "")),
@@ -75,7 +116,7 @@ def load_edition(settings: SendSettings, number: int, allow_draft: bool = False)
     return edition
 
 
-def _read_meta(directory: Path, number: int) -> dict[str, Any]:
+def _read_meta(directory: Path, number: int | str) -> dict[str, Any]:
     path = directory / "edition.json"
     if not path.is_file():
         raise EditionNotBuilt(
@@ -90,8 +131,10 @@ def _read_meta(directory: Path, number: int) -> dict[str, Any]:
         raise EditionCorrupt(
             f"{path}: format {found!r} is not {FORMAT}: build and send with the same Masthead"
         )
-    if meta.get("number") != number:
+    if isinstance(number, int) and meta.get("number") != number:
         raise EditionCorrupt(f"{path}: number is {meta.get('number')!r}, not {number}")
+    if not isinstance(meta.get("number"), int):
+        raise EditionCorrupt(f"{path}: number {meta.get('number')!r} is not an issue number")
     if not isinstance(meta.get("headers"), dict) or "From" not in meta["headers"]:
         raise EditionCorrupt(f"{path}: headers (with From) missing: run publish.py build")
     return meta
@@ -105,7 +148,7 @@ def _sha256(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _check_hashes(directory: Path, meta: dict[str, Any], number: int) -> None:
+def _check_hashes(directory: Path, meta: dict[str, Any], number: int | str) -> None:
     hashes = meta.get("hashes") or {}
     for name in ("email.html", "email.txt"):
         if name not in hashes:
@@ -121,7 +164,7 @@ def _check_hashes(directory: Path, meta: dict[str, Any], number: int) -> None:
             )
 
 
-def _check_sources(base: Path, meta: dict[str, Any], number: int) -> None:
+def _check_sources(base: Path, meta: dict[str, Any], number: int | str) -> None:
     for relative, expected in (meta.get("sources") or {}).items():
         path = base / relative
         if not path.is_file() or _sha256(path) != expected:
@@ -132,7 +175,7 @@ def _check_sources(base: Path, meta: dict[str, Any], number: int) -> None:
             )
 
 
-def _read_text(path: Path, number: int) -> str:
+def _read_text(path: Path, number: int | str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as error:
@@ -152,11 +195,13 @@ def _check_placeholders(edition: Edition) -> None:
 # -- personalisation ---------------------------------------------------------------------
 
 
-def fill(template: str, recipient: str, unsubscribe_url: str) -> str:
+def fill(template: str, recipient: str, unsubscribe_url: str, preferences_url: str = "") -> str:
     if "%%" not in template:
         return template
-    return template.replace(PLACEHOLDERS["recipient"], recipient).replace(
-        PLACEHOLDERS["unsubscribe_url"], unsubscribe_url
+    return (
+        template.replace(PLACEHOLDERS["recipient"], recipient)
+        .replace(PLACEHOLDERS["unsubscribe_url"], unsubscribe_url)
+        .replace(PLACEHOLDERS["preferences_url"], preferences_url)
     )
 
 
@@ -214,11 +259,11 @@ class BodyTemplate:
         last = self.parts[-1]
         return last.endswith(b"\r\n") if isinstance(last, bytes) else last.endswith("\n")
 
-    def render(self, recipient: str, unsubscribe_url: str) -> bytes:
+    def render(self, recipient: str, unsubscribe_url: str, preferences_url: str = "") -> bytes:
         return b"".join(
             part
             if isinstance(part, bytes)
-            else quoted_printable(fill(part, recipient, unsubscribe_url))
+            else quoted_printable(fill(part, recipient, unsubscribe_url, preferences_url))
             for part in self.parts
         )
 
@@ -235,10 +280,10 @@ class CompiledEdition:
     html: BodyTemplate
     boundary: str
 
-    def render(self, recipient: str, unsubscribe_url: str) -> bytes:
+    def render(self, recipient: str, unsubscribe_url: str, preferences_url: str = "") -> bytes:
         """The complete message for one subscriber, ready for SMTP DATA."""
         personal = b"".join(
-            fold_header(name, fill(value, recipient, unsubscribe_url))
+            fold_header(name, fill(value, recipient, unsubscribe_url, preferences_url))
             for name, value in self.personal_headers
         )
         stamp = (
@@ -256,11 +301,11 @@ class CompiledEdition:
                 delimiter,
                 b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                self.text.render(recipient, unsubscribe_url),
+                self.text.render(recipient, unsubscribe_url, preferences_url),
                 delimiter,
                 b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                self.html.render(recipient, unsubscribe_url),
+                self.html.render(recipient, unsubscribe_url, preferences_url),
                 delimiter,
                 b"--\r\n",
             )

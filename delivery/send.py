@@ -23,7 +23,7 @@ from .edition import CompiledEdition, Edition, compile_edition, load_edition
 from .errors import ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
 from .store import Store, normalise_address
-from .tokens import UNSUBSCRIBE, make_token
+from .tokens import LEAVE_SERIES, PREFERENCES, UNSUBSCRIBE, make_token
 from .transports import (
     MaildirMessenger,
     Messenger,
@@ -137,7 +137,10 @@ class SendPlan:
 
 
 class Personaliser:
-    """Renders one subscriber's copy: the compiled edition plus their unsubscribe link."""
+    """Renders one subscriber's copy: the compiled edition plus their own signed links.
+
+    In a series-part edition the one-click link leaves that series only (LEAVE_SERIES).
+    """
 
     def __init__(self, settings: SendSettings, edition: Edition):
         self.secret = settings.require_secret()
@@ -145,13 +148,25 @@ class Personaliser:
             edition, settings.list_id, settings.requests_address
         )
         self.url_template = edition.unsubscribe_url_template or settings.unsubscribe_url_template
+        self.preferences_template = str(
+            edition.meta.get("preferences_url_template") or settings.preferences_url_template
+        )
+        part = edition.series_part
+        self.purpose, self.scope = (LEAVE_SERIES, part[0]) if part else (UNSUBSCRIBE, "")
         self.sender = edition.sender
 
     def unsubscribe_url(self, address: str) -> str:
-        return self.url_template.replace("{token}", make_token(self.secret, UNSUBSCRIBE, address))
+        token = make_token(self.secret, self.purpose, address, scope=self.scope)
+        return self.url_template.replace("{token}", token)
+
+    def preferences_url(self, address: str) -> str:
+        token = make_token(self.secret, PREFERENCES, address)
+        return self.preferences_template.replace("{token}", token)
 
     def render(self, address: str) -> bytes:
-        return self.compiled.render(address, self.unsubscribe_url(address))
+        return self.compiled.render(
+            address, self.unsubscribe_url(address), self.preferences_url(address)
+        )
 
 
 # -- the three kinds of send ---------------------------------------------------------------

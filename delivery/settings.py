@@ -71,6 +71,10 @@ class SendSettings:
     def unsubscribe_url_template(self) -> str:
         return self.service_url.rstrip("/") + "/unsubscribe?token={token}"
 
+    @property
+    def preferences_url_template(self) -> str:
+        return self.service_url.rstrip("/") + "/preferences?token={token}"
+
     def require_secret(self) -> str:
         """The token key; signing or checking a token without one is a settings error."""
         if not self.secret:

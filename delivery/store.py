@@ -146,6 +146,65 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX schedules_due ON schedules (status, due_at)",
         ],
     ),
+    (
+        "series follows; deliveries of series parts",
+        [
+            # Whole newsletter yes/no; a series-only follower has 0 and is still 'active'.
+            "ALTER TABLE subscribers ADD COLUMN newsletter INTEGER NOT NULL DEFAULT 1",
+            # progress: the highest part this follow delivered; 'ended': the series completed
+            # and its last part was queued; 'left': the reader unfollowed.
+            """CREATE TABLE follows (
+                subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+                series TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'following'
+                    CHECK (status IN ('following', 'ended', 'left')),
+                catch_up INTEGER NOT NULL DEFAULT 0,
+                progress INTEGER NOT NULL DEFAULT 0,
+                last_part_at TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (subscriber_id, series))""",
+            "CREATE INDEX follows_series ON follows (series, status, subscriber_id)",
+            # Which series parts each sent issue carried: a part already received inside an
+            # issue is never sent again as a part edition.
+            """CREATE TABLE issue_parts (
+                issue INTEGER NOT NULL,
+                series TEXT NOT NULL,
+                part INTEGER NOT NULL,
+                PRIMARY KEY (issue, series, part))""",
+            "CREATE INDEX issue_parts_part ON issue_parts (series, part, issue)",
+            # A delivery names an issue or a series part (an edition under editions/series/):
+            # one row per (edition, subscriber), so parts share the issues' exactly-once rows.
+            # SQLite cannot relax NOT NULL in place: rebuild the table.
+            """CREATE TABLE deliveries_new (
+                id INTEGER PRIMARY KEY,
+                issue INTEGER,
+                series TEXT,
+                part INTEGER,
+                subscriber_id INTEGER REFERENCES subscribers (id) ON DELETE SET NULL,
+                address TEXT NOT NULL,
+                status TEXT NOT NULL
+                    CHECK (status IN ('queued', 'sent', 'failed', 'skipped')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_reply TEXT NOT NULL DEFAULT '',
+                queued_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                CHECK ((issue IS NULL) <> (series IS NULL AND part IS NULL)),
+                CHECK ((series IS NULL) = (part IS NULL)),
+                UNIQUE (issue, subscriber_id),
+                UNIQUE (series, part, subscriber_id))""",
+            "INSERT INTO deliveries_new (id, issue, subscriber_id, address, status, attempts,"
+            " last_reply, queued_at, updated_at, sent_at) SELECT id, issue, subscriber_id,"
+            " address, status, attempts, last_reply, queued_at, updated_at, sent_at"
+            " FROM deliveries",
+            "DROP TABLE deliveries",
+            "ALTER TABLE deliveries_new RENAME TO deliveries",
+            "CREATE INDEX deliveries_issue_status ON deliveries (issue, status, id)",
+            "CREATE INDEX deliveries_part_status ON deliveries (series, part, status, id)",
+            "CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id, series)",
+        ],
+    ),
 ]
 
 
@@ -159,6 +218,12 @@ def normalise_address(address: str) -> str:
     Addresses needing SMTPUTF8 (non-ASCII before the @) are refused: many servers cannot
     deliver them, and ASCII keeps the case-insensitive uniqueness exact.
     """
+    local = address.strip().rpartition("@")[0]
+    if local and not local.isascii():
+        raise InvalidAddress(
+            f"{address.strip()!r}: non-ASCII characters before the @ need SMTPUTF8, which "
+            "many mail servers do not offer: ask the reader for an ASCII address"
+        )
     try:
         checked = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
@@ -356,8 +421,12 @@ class Store:
         status: str = "active",
         source: str = "cli",
         kind: str = "added",
+        newsletter: bool = True,
     ) -> Subscriber:
-        """Add a subscriber and its first event (`kind`: added, or subscribed for a request)."""
+        """Add a subscriber and its first event (`kind`: added, or subscribed for a request).
+
+        `newsletter=False`: a follower of series only, who gets no whole issues.
+        """
         address = normalise_address(address)
         _check_status(status)
         now = utc_now()
@@ -366,6 +435,11 @@ class Store:
                 raise DuplicateSubscriber(f"{address} is already on the list")
             added = Subscriber(0, address, name.strip(), status, source, now, now)
             self.insert_subscriber(db, added, kind)
+            if not newsletter:
+                db.execute(
+                    "UPDATE subscribers SET newsletter = 0 WHERE address = ? COLLATE NOCASE",
+                    (address,),
+                )
         return self.require(address)
 
     def insert_subscriber(
@@ -517,14 +591,15 @@ class Store:
         return [SendRecord(*row) for row in rows]
 
     def snapshot(self, issue: int) -> int:
-        """Queue one delivery per active subscriber, in one transaction; return how many."""
+        """Queue one delivery per active subscriber of the whole newsletter (not those who
+        follow only a series), in one transaction; return how many."""
         now = utc_now()
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO deliveries"
                 " (issue, subscriber_id, address, status, queued_at, updated_at)"
                 " SELECT ?, id, address, 'queued', ?, ? FROM subscribers"
-                " WHERE status = 'active' ORDER BY id",
+                " WHERE status = 'active' AND newsletter = 1 ORDER BY id",
                 (issue, now, now),
             )
             return cursor.rowcount

@@ -23,8 +23,15 @@ from .errors import TokenError
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM = "confirm"
-# Seconds a token stays valid, per purpose; None: forever (unsubscribe links in old emails).
-LIFETIMES: dict[str, int | None] = {UNSUBSCRIBE: None, CONFIRM: 7 * 24 * 3600}
+LEAVE_SERIES = "leave-series"  # a series-part email's one-click link: its scope is the slug
+PREFERENCES = "preferences"  # the footer's "choose what you receive" page
+# Seconds a token stays valid, per purpose; None: forever (links in old emails).
+LIFETIMES: dict[str, int | None] = {
+    UNSUBSCRIBE: None,
+    CONFIRM: 7 * 24 * 3600,
+    LEAVE_SERIES: None,
+    PREFERENCES: None,
+}
 CLOCK_SKEW = 300
 _SEPARATOR = "\n"
 _MAX_TOKEN_LENGTH = 1024
@@ -35,25 +42,33 @@ class TokenClaims:
     purpose: str
     address: str
     issued_at: int
+    scope: str = ""  # what the purpose applies to: a series slug for LEAVE_SERIES
 
 
-def make_token(secret: str, purpose: str, address: str, now: float | None = None) -> str:
-    """Sign a token for `purpose` and `address`."""
+def make_token(
+    secret: str, purpose: str, address: str, now: float | None = None, scope: str = ""
+) -> str:
+    """Sign a token for `purpose` and `address` (and `scope`, signed with them)."""
     if purpose not in LIFETIMES:
         raise ValueError(f"unknown token purpose {purpose!r}")
     issued = int(time.time() if now is None else now)
-    payload = _SEPARATOR.join((purpose, address.lower(), str(issued))).encode()
+    fields = (purpose, address.lower(), str(issued), *((scope,) if scope else ()))
+    payload = _SEPARATOR.join(fields).encode()
     return f"{_b64(payload)}.{_b64(_sign(secret, payload))}"
 
 
-def verify_token(secret: str, token: str, purpose: str, now: float | None = None) -> TokenClaims:
-    """Check signature, purpose and age; return the claims or raise TokenError."""
+def verify_token(
+    secret: str, token: str, purpose: str | tuple[str, ...], now: float | None = None
+) -> TokenClaims:
+    """Check signature, purpose (one, or any of several) and age; return the claims or raise
+    TokenError."""
     payload, signature = _split(token)
     if not hmac.compare_digest(signature, _sign(secret, payload)):
         raise TokenError("token refused: its signature does not match (forged or altered)")
     claims = _claims(payload)
-    if claims.purpose != purpose:
-        raise TokenError(f"token refused: it is meant to {claims.purpose}, not to {purpose}")
+    wanted = (purpose,) if isinstance(purpose, str) else purpose
+    if claims.purpose not in wanted:
+        raise TokenError(f"token refused: it is meant to {claims.purpose}, not to {wanted[0]}")
     _check_age(claims, now)
     return claims
 
@@ -77,8 +92,8 @@ def _split(token: str) -> tuple[bytes, bytes]:
 
 def _claims(payload: bytes) -> TokenClaims:
     # Only reached with a valid signature, so the payload is one we wrote.
-    purpose, address, issued = payload.decode().split(_SEPARATOR)
-    return TokenClaims(purpose, address, int(issued))
+    purpose, address, issued, *scope = payload.decode().split(_SEPARATOR)
+    return TokenClaims(purpose, address, int(issued), *scope)
 
 
 def _check_age(claims: TokenClaims, now: float | None) -> None:

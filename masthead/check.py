@@ -1,9 +1,11 @@
 """`check`: build into a temporary directory, then check what a reader and the send would
-meet: every link to our own pages resolves, and every edition is whole."""
+meet: every link to our own pages resolves, every edition is whole, and every image has alt
+text."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import tempfile
@@ -41,6 +43,8 @@ def check(
             report = build(project.settings_file, output, drafts=True)
         problems = check_links(output, _own_prefixes(project), track)
         problems += check_editions(output / "editions", project.newsletter.get("public_url"))
+    # Warnings a build lets through but a sign-off must not (an image without alt text).
+    problems += [dataclasses.replace(w, warning=False) for w in report.warnings if w.fails_check]
     if problems:
         raise CheckFailed(problems)
     return report.warnings
@@ -122,13 +126,17 @@ def check_editions(editions: Path, public_url: str | None = None) -> list[Proble
     if not editions.is_dir():
         return []
     problems = []
-    for folder in sorted(p for p in editions.iterdir() if p.is_dir()):
-        shown = f"{editions.parent.name}/editions/{folder.name}"
-        problems += check_edition(folder, shown, public_url)
+    issues = [p for p in editions.iterdir() if p.is_dir() and p.name != "series"]
+    parts = [p for p in editions.glob("series/*/*") if p.is_dir()]  # series-part editions
+    for folder in sorted(issues) + sorted(parts):
+        shown = f"{editions.parent.name}/editions/{folder.relative_to(editions).as_posix()}"
+        problems += check_edition(folder, shown, public_url, editions.parent)
     return problems
 
 
-def check_edition(folder: Path, shown: str, public_url: str | None = None) -> list[Problem]:
+def check_edition(
+    folder: Path, shown: str, public_url: str | None = None, output: Path | None = None
+) -> list[Problem]:
     try:
         meta = json.loads((folder / "edition.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -143,14 +151,14 @@ def check_edition(folder: Path, shown: str, public_url: str | None = None) -> li
             problems.append(Problem(f"{shown}/{name}", 1, "missing: rebuild"))
         elif hashes.get(name) != "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest():
             problems.append(Problem(f"{shown}/{name}", 1, "hash differs from edition.json"))
-    return problems + _web_url_problems(folder, shown, meta.get("web_url"), public_url)
+    output = output or folder.parent.parent
+    return problems + _web_url_problems(output, shown, meta.get("web_url"), public_url)
 
 
-def _web_url_problems(folder: Path, shown: str, web_url: object, public_url: str | None) -> list:
+def _web_url_problems(output: Path, shown: str, web_url: object, public_url: str | None) -> list:
     base = (public_url or "").rstrip("/")
     if not base or not isinstance(web_url, str) or not web_url.startswith(base + "/"):
         return []
-    output = folder.parent.parent
     if _exists(output / web_url[len(base) + 1 :]):
         return []
     return [Problem(f"{shown}/edition.json", 1, f"web_url '{web_url}': no such page in the build")]

@@ -1,5 +1,8 @@
 """`preview`: serve the built site on 127.0.0.1 and rebuild when the content changes.
 
+Each edition is also written as a subscriber sees it (editions/N/preview.html: a sample
+subscriber's values, links and images from this build; see subscriber_view.py).
+
 The server is an object a test can start and stop; the watch loop takes a stop event, so
 neither needs a terminal or Ctrl-C to end."""
 
@@ -13,6 +16,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .project import Project, shown
+from .subscriber_view import PREVIEW, write_previews
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -83,13 +87,14 @@ class Preview:
             return
         for warning in [*map(str, report.warnings), *report.pelican_warnings]:
             self.say(warning)
+        write_previews(self.project.output, str(self.project.newsletter.get("public_url") or ""))
         self.say(self.where(report.latest_issue))
 
     def where(self, number: int | None) -> str:
         if number is None:
             return f"Built: {self.server.url} (no issues yet)"
-        edition = self.project.output / "editions" / str(number) / "email.html"
-        email = f"{self.server.url}editions/{number}/email.html" if edition.is_file() else "none"
+        edition = self.project.output / "editions" / str(number) / PREVIEW
+        email = f"{self.server.url}editions/{number}/{PREVIEW}" if edition.is_file() else "none"
         return f"Built. Latest issue: {self.server.url}issues/{number}/  email edition: {email}"
 
     def run(self, stop: threading.Event | None = None) -> None:

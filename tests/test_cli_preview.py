@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -38,16 +39,28 @@ def test_a_port_in_use_is_one_line_and_exit_2(editor):
     assert f"cannot serve on 127.0.0.1:{port}" in line and "--port" in line
 
 
-def test_preview_builds_drafts_serves_and_rebuilds_on_change(editor):
-    editor.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
+@contextlib.contextmanager
+def running_preview(settings: str = "settings.py"):
+    """`preview` in a thread until the block ends; yields it and the lines it said, once
+    it serves."""
     said: list[str] = []
-    preview = Preview(open_project("settings.py"), 0, said.append)
+    preview = Preview(open_project(settings), 0, said.append)
     stop = threading.Event()
     runner = threading.Thread(target=preview.run, args=(stop,))
     runner.start()
     try:
-        url = preview.server.url
         wait_for(lambda: any(line.startswith("Serving") for line in said))
+        yield preview, said
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert not runner.is_alive()
+
+
+def test_preview_builds_drafts_serves_and_rebuilds_on_change(editor):
+    editor.write({"issues/003.md": "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\n"})
+    with running_preview() as (preview, said):
+        url = preview.server.url
         assert f"Latest issue: {url}issues/3/" in said[0]
         assert "Front Line" in fetch(url + "issues/3/")
         edited = "---\nnumber: 3\ndate: 2025-01-21\nstatus: draft\n---\nA brand-new welcome.\n"
@@ -56,10 +69,6 @@ def test_preview_builds_drafts_serves_and_rebuilds_on_change(editor):
         editor.write({"issues/003.md": "---\nnumber: 3\n---\n"})
         wait_for(lambda: any("still serving the last good build" in line for line in said))
         assert "brand-new welcome" in fetch(url + "issues/3/")
-    finally:
-        stop.set()
-        runner.join(timeout=10)
-    assert not runner.is_alive()
 
 
 def wait_for(condition, timeout: float = 10.0) -> None:

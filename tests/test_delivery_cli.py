@@ -89,8 +89,8 @@ def test_import_and_export(run, tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("Email,Name\nada@example.org,Ada\nbad,Bad\n")
     result = run("subscribers", "import", str(source))
-    assert "in.csv:3: bad address 'bad'" in result.output
-    assert "imported 1, skipped 1 bad row(s)" in result.output
+    assert "in.csv:3: bad address: 'bad' is not a valid address" in result.output
+    assert "imported 1 (1 active), skipped 1 bad row(s)" in result.output
     result = run("subscribers", "export", str(tmp_path / "out.csv"))
     assert result.output == f"exported 1 subscriber(s) to {tmp_path / 'out.csv'}\n"
     assert (tmp_path / "out.csv").read_text().startswith("email,name,status,source")

@@ -101,13 +101,23 @@ def test_unknown_filename_link_reported(project) -> None:
     assert len(errors) == 1 and "'{filename}nope.md' is still relative" in errors[0]
 
 
-def test_image_without_alt(project) -> None:
+def test_template_image_without_alt_is_the_templates_error(project) -> None:
     root, newsletter = project
-    newsletter.articles[1].body_html = '<p><img src="/images/x.png" alt=""></p>'
+    footer = root / "theme" / "email" / "_footer.mjml.j2"
+    footer.write_text(footer.read_text().replace(
+        "<mj-column>", '<mj-column><mj-image src="https://example.org/logo.png" alt="" />', 1
+    ))  # fmt: skip
     errors = _errors(_build(root, newsletter))
-    assert len(errors) == 1
-    assert errors[0].startswith("content/articles/desk-tour.md:")
-    assert "'https://frontline.example.org/images/x.png' has no alt text" in errors[0]
+    assert errors == [  # once, though the footer is in every edition (one root cause)
+        "theme/email/edition.mjml.j2:1: image 'https://example.org/logo.png' has no alt text"
+    ]
+
+
+def test_content_image_without_alt_is_left_to_the_loader(project) -> None:
+    """The loader warns (path:line, `check` fails); the edition does not report it twice."""
+    root, newsletter = project
+    newsletter.articles[1].body_html = '<p><img alt="" src="/images/x.png"></p>'
+    assert _build(root, newsletter) == []
 
 
 def test_big_html_is_a_warning_and_still_written(project) -> None:

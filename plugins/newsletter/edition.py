@@ -1,8 +1,8 @@
 """Email editions: output/editions/<number>/{email.html,email.txt,email.eml,edition.json}.
 
 `write_editions` is the one entry point (the Pelican generator calls it after the model is
-built). It renders every edition in memory first and writes nothing if any has an error, so a
-failed build leaves the previous editions in place (docs/editions.md is the contract).
+built). Each edition is written as soon as it is rendered, never all held in memory; a build
+with any edition error writes none of them (docs/editions.md is the contract).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from markdown import Markdown
 from markupsafe import Markup
@@ -27,10 +26,12 @@ from .cache import BuildCache
 from .edition_text import edition_text
 from .edition_view import EditionView, content_dir, read_email_settings
 from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
-from .links import Absolutiser, images_without_alt, relative_links, well_formed_voids
+from .html_tools import demote_headings, images_without_alt
+from .links import Absolutiser, relative_links, well_formed_voids
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
 from .parallel import fork_map, workers_for
+from .part_edition import issue_parts, part_views
 from .plaintext import TextRenderer, markdown_parser
 from .problems import Problem
 
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 FORMAT = 1
 GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything after ~102 KB behind "View entire message"
+ARTICLE_TITLE_LEVEL = 2  # theme/email/_article.mjml.j2: an article's title is an <h2>
 
 
 @dataclass
@@ -113,20 +115,21 @@ def _render_into(
     issues = [i for i in newsletter.issues if include_drafts or not i.is_draft]
     content = content_dir(settings, root)
     views = [EditionView(issue, newsletter, config, links, content) for issue in issues]
+    views += part_views(newsletter, issues, config, links, content)
     shared = cache_key.key(
         cache_key.code_version(),
         cache_key.tree_version(templates.template_dir),
         settings_key(settings),
     )
     keys = [cache_key.key(shared, _fingerprint(view)) for view in views]
-    todo = []
+    todo, found = [], []
     for view, entry in zip(views, keys, strict=True):
         cached = cache.get("editions", entry)
         if cached is None:
             todo.append((view, entry))
             continue
-        _write_files(cached["files"], staging / str(view.issue.number))
-        problems += cached["problems"]
+        _write_files(cached["files"], staging / _path(view))
+        found += cached["problems"]
     md = markdown_parser(settings.get("MARKDOWN") or {})
 
     def render(index: int) -> list[Problem]:
@@ -136,14 +139,20 @@ def _render_into(
             return edition.problems
         files = {**edition.files, "edition.json": _json(edition.meta)}
         with timing.phase("edition: write"):
-            _write_files(files, staging / str(view.issue.number))
+            _write_files(files, staging / _path(view))
         if not any(not p.warning for p in edition.problems):
             cache.put("editions", entry, {"files": files, "problems": edition.problems})
         return edition.problems
 
-    for found in fork_map(render, len(todo), workers_for(settings, len(todo))):
-        problems += found
-    return len(issues), problems
+    for rendered in fork_map(render, len(todo), workers_for(settings, len(todo))):
+        found += rendered
+    # A part edition repeats its article, and so would repeat the article's problems.
+    return len(views), problems + list(dict.fromkeys(found))
+
+
+def _path(view: EditionView) -> str:
+    """The edition's directory under editions/: the issue number, or series/<slug>/<part>."""
+    return view.part.path if view.part else str(view.issue.number)
 
 
 def settings_key(settings: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +187,10 @@ def _fingerprint(view: EditionView) -> list[Any]:
         for article in issue.articles
     ]  # fmt: skip
     return [
+        view.part and view.part.meta(),
+        view.subject,
+        view.preheader,
+        view.web_url,
         *_source(issue),
         issue.number,
         issue.date.isoformat(),
@@ -205,10 +218,11 @@ def _move_into(staging: Path, editions: Path) -> None:
     if not staging.is_dir():
         return
     editions.mkdir(parents=True, exist_ok=True)
-    for folder in staging.iterdir():
-        target = editions / folder.name
+    for folder in [*staging.glob("[0-9]*"), *staging.glob("series/*/*")]:
+        target = editions / folder.relative_to(staging)
         if target.exists():
             shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
         folder.rename(target)
 
 
@@ -241,7 +255,11 @@ def render_edition(
         return edition
     _check_output(view, templates, html, text, edition)
     headers = edition_headers(view.config, view.subject)
-    values = sample_values(view.config["unsubscribe_url_template"])
+    if view.part:  # one click leaves the series only; a mailto reply would leave everything
+        headers["List-Unsubscribe"] = f"<{PLACEHOLDERS['unsubscribe_url']}>"
+    values = sample_values(
+        view.config["unsubscribe_url_template"], view.config["preferences_url_template"]
+    )
     domain = view.config["list_id"].split("<")[-1].strip("<> ")
     with timing.phase("edition: email.eml"):
         # Dated the issue's day, so an unchanged edition is the same bytes on every build.
@@ -265,16 +283,17 @@ def _cached_trees(issue: Issue, markdown_settings: dict | None, cache: BuildCach
         (issue, issue.welcome_md, "welcome_parsed"),
         *((article, article.body_md, "body_parsed") for article in issue.articles),
     ]:
-        if getattr(item, name) is None:
+        if getattr(item, name) is None and body.strip():
             setattr(item, name, cache.get("tree", markdown_key(markdown_settings or {}, body)))
 
 
 def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, Markup], Markup]:
-    """Article and welcome HTML with absolute links; relative leftovers and alt-less images
-    are reported against the Markdown file they came from."""
+    """Article and welcome HTML with absolute links; relative leftovers are reported against
+    the Markdown file they came from (alt-less images already were, by the loader)."""
     bodies = {}
     for article in view.issue.articles:
-        bodies[article.slug] = _body(view, article, article.body_html, root, edition)
+        html = demote_headings(article.body_html, ARTICLE_TITLE_LEVEL)
+        bodies[article.slug] = _body(view, article, html, root, edition)
     welcome = _body(view, view.issue, view.issue.welcome_html, root, edition)
     return bodies, welcome
 
@@ -282,17 +301,12 @@ def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, 
 def _body(view: EditionView, item: Any, html: str, root: Path, edition: Edition) -> Markup:
     html, relative = view.links.rewrite_html(well_formed_voids(html), view.source_dir(item))
     path, problems = item.source.path, edition.problems
-    missing_alt = images_without_alt(html)
-    edition.reported.update(relative + missing_alt)
+    edition.reported.update(relative + images_without_alt(html))
     for target in relative:
         problems.append(
             Problem(path, _line_of(root / path, target), f"link {target!r} is still relative "
                     "in the email edition: use a root-relative path, {filename} or a full URL")
         )  # fmt: skip
-    for src in missing_alt:
-        needle = os.path.basename(urlsplit(src).path) or src
-        message = f"image {src!r} has no alt text: email clients often block images"
-        problems.append(Problem(path, _line_of(root / path, needle), message))
     return Markup(html)
 
 
@@ -311,7 +325,7 @@ def _html(
     welcome: Markup,
     problems: list[Problem],
 ) -> str | None:
-    issue_label = f"issue #{view.issue.number}"
+    issue_label = view.part.label if view.part else f"issue #{view.issue.number}"
     try:
         mjml_source = templates.render_mjml(_context(view, bodies, welcome))
         return templates.mjml_to_html(mjml_source, issue_label, view.issue.source.path)
@@ -353,6 +367,8 @@ def _context(view: EditionView, bodies: dict[str, Markup], welcome: Markup) -> d
         "unsubscribe_mailto": config["unsubscribe_mailto"],
         "recipient": PLACEHOLDERS["recipient"],
         "unsubscribe_url": PLACEHOLDERS["unsubscribe_url"],
+        "preferences_url": PLACEHOLDERS["preferences_url"],
+        "part": view.part,
     }
 
 
@@ -395,8 +411,9 @@ def _meta(
         }
         for name, token in PLACEHOLDERS.items()
     }
-    return {
+    meta: dict[str, Any] = {
         "format": FORMAT,
+        "kind": "series-part" if view.part else "issue",
         "number": issue.number,
         "date": issue.date.isoformat(),
         "status": "draft" if issue.is_draft else "published",
@@ -405,6 +422,7 @@ def _meta(
         "web_url": view.web_url,
         "headers": headers,
         "unsubscribe_url_template": view.config["unsubscribe_url_template"],
+        "preferences_url_template": view.config["preferences_url_template"],
         "placeholders": placeholders,
         "files": {"html": "email.html", "text": "email.txt", "eml": "email.eml"},
         "hashes": {name: _sha256(data) for name, data in edition.files.items()},
@@ -412,6 +430,11 @@ def _meta(
         "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "warnings": [str(p) for p in edition.problems if p.warning],
     }
+    if view.part:
+        meta["series"] = view.part.meta()
+    else:
+        meta["parts"] = issue_parts(issue)
+    return meta
 
 
 def _sources(issue: Issue, root: Path, problems: list[Problem]) -> dict[str, str]:

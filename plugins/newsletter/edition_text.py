@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .edition_view import EditionView
-from .message import RECIPIENT, UNSUBSCRIBE_URL
+from .message import PREFERENCES_URL, RECIPIENT, UNSUBSCRIBE_URL
 from .model import DEFAULT_SECTION, Article
 from .plaintext import HARDBREAK, WIDTH, TextRenderer, heading, wrap
 
@@ -22,7 +22,7 @@ def edition_text(view: EditionView, renderer: TextRenderer) -> str:
         )
         blocks += _references(renderer)
     for section, articles in view.issue.sections:
-        blocks += [RULE, section.upper()]
+        blocks += [RULE] if view.part else [RULE, section.upper()]
         for index, article in enumerate(articles):
             blocks += [THIN_RULE] if index else []
             blocks += _article(view, renderer, article)
@@ -39,12 +39,14 @@ def _masthead(view: EditionView) -> str:
     lines = [config["name"].upper()]
     if config.get("tagline"):
         lines += wrap(config["tagline"])
-    lines += [f"Issue #{issue.number} · {issue.date_text}", f"On the web: {view.web_url}"]
+    label = view.part.label if view.part else f"Issue #{issue.number}"
+    lines += wrap(f"{label} · {issue.date_text}")
+    lines += [f"On the web: {view.web_url}"]
     return "\n".join(lines)
 
 
 def _contents(view: EditionView) -> str:
-    if not view.issue.articles:
+    if not view.issue.articles or view.part:
         return ""
     lines = heading("IN THIS ISSUE", "-")
     for section, articles in view.issue.sections:
@@ -105,6 +107,19 @@ def _footer(view: EditionView) -> str:
     c = view.config
     # Placeholders end their line: filled in after wrapping, they must not push text past 72.
     paragraphs = [
+        *(_part_footer(view) if view.part else _issue_footer(view)),
+        f"Choose what you receive (the whole newsletter, single series, or nothing):\n"
+        f"{PREFERENCES_URL}",
+        f"{c['publisher']['name']}, {c['publisher']['address']}"
+        + (f" · {c['publisher']['contact']}" if c["publisher"].get("contact") else ""),
+        c["copyright"],
+    ]
+    return "\n\n".join("\n".join(wrap(p.replace("\n", HARDBREAK))) for p in paragraphs)
+
+
+def _issue_footer(view: EditionView) -> list[str]:
+    c = view.config
+    return [
         f"You receive {c['name']} because you subscribed to it as\n{RECIPIENT}",
         f"View this issue in your browser: {view.web_url}",
         "Pass it on: forward this email to a colleague. They can subscribe at "
@@ -113,8 +128,20 @@ def _footer(view: EditionView) -> str:
         f"Unsubscribe in one click:\n{UNSUBSCRIBE_URL}",
         "Or reply with UNSUBSCRIBE: send an email with the subject UNSUBSCRIBE to "
         f"{c['requests_address']}.",
-        f"{c['publisher']['name']}, {c['publisher']['address']}"
-        + (f" · {c['publisher']['contact']}" if c["publisher"].get("contact") else ""),
-        c["copyright"],
     ]
-    return "\n\n".join("\n".join(wrap(p.replace("\n", HARDBREAK))) for p in paragraphs)
+
+
+def _part_footer(view: EditionView) -> list[str]:
+    part, c = view.part, view.config
+    series = part.series.title
+    paragraphs = [
+        f"You receive this part because you follow {series}, a series of {c['name']}, as"
+        f"\n{RECIPIENT}",
+        f"Read it in your browser: {view.web_url}",
+    ]
+    if part.last:
+        paragraphs.append(
+            "The series is complete: this was its last part, and your follow of it ends here."
+        )
+    paragraphs.append(f"Leave {series} in one click (nothing else changes):\n{UNSUBSCRIBE_URL}")
+    return paragraphs

@@ -36,6 +36,7 @@ def read_email_settings(
         "subscribe_mailto": f"mailto:{requests}?subject=SUBSCRIBE",
         "unsubscribe_mailto": f"mailto:{requests}?subject=UNSUBSCRIBE",
         "unsubscribe_url_template": f"{service}/unsubscribe?token={{token}}",
+        "preferences_url_template": f"{service}/preferences?token={{token}}",
     }, []
 
 
@@ -50,6 +51,11 @@ class EditionView:
     @property
     def draft(self) -> bool:
         return self.issue.is_draft
+
+    @property
+    def part(self) -> Any:
+        """The series part a series-part edition is made of (part_edition.PartView); None."""
+        return None
 
     @property
     def subject(self) -> str:

@@ -10,10 +10,11 @@ from pelican.generators import Generator
 from . import feeds, timing
 from .cache import BuildCache
 from .edition import write_editions
+from .html_tools import demote_headings
 from .loader import load_newsletter
 from .model import Newsletter
 from .problems import ContentError, Problem
-from .settings import check_settings
+from .settings import check_settings, sections_setting
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ class NewsletterGenerator(Generator):
 
     newsletter: Newsletter
     warnings: list[Problem]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # `{{ article.body_html|demote_headings(3) }}`: subheads below an h3 article title.
+        self.env.filters["demote_headings"] = demote_headings
 
     def generate_context(self) -> None:
         root = project_root(self.settings)
@@ -36,6 +42,7 @@ class NewsletterGenerator(Generator):
                 siteurl=self.settings["SITEURL"],
                 include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
                 parallel=self.settings,  # NEWSLETTER_WORKERS
+                sections=sections_setting(self.settings),
                 build_cache=self.cache,
             )
         except ContentError as error:

@@ -15,9 +15,6 @@ from .model import LINK_PREFIXES, resolve_link
 # A scheme ("https:", "mailto:"), an in-document anchor, or a per-recipient placeholder.
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|#|%%[a-z_]+%%$)", re.IGNORECASE)
 _LINK_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_ALT = re.compile(r"""\salt\s*=\s*(["'])\s*\S.*?\1""", re.IGNORECASE | re.DOTALL)
-_SRC = re.compile(r"""\ssrc\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
 _VOID = re.compile(
     r"<(area|br|col|embed|hr|img|input|source|track|wbr)\b([^>]*?)\s*/?>", re.IGNORECASE
 )
@@ -74,13 +71,3 @@ class Absolutiser:
 
 def relative_links(html: str) -> list[str]:
     return [m.group(3) for m in _LINK_ATTR.finditer(html) if not is_absolute(m.group(3))]
-
-
-def images_without_alt(html: str) -> list[str]:
-    """The src of every <img> whose alt text is missing or blank."""
-    missing = []
-    for tag in _IMG.findall(html):
-        if not _ALT.search(tag):
-            src = _SRC.search(tag)
-            missing.append(src.group(2) if src else "(no src)")
-    return missing

@@ -5,8 +5,10 @@ then reported together as a ContentError: a build never starts from half-valid c
 from __future__ import annotations
 
 import itertools
+import posixpath
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from markdown import Markdown
 from markupsafe import Markup
@@ -14,14 +16,17 @@ from markupsafe import Markup
 from . import cache, timing
 from .cache import BuildCache
 from .fields import Fields
+from .html_tools import images_without_alt
 from .model import (
     DEFAULT_SECTION,
+    DEFAULT_SECTIONS,
     Article,
     Event,
     Issue,
     Newsletter,
     Series,
     Topic,
+    in_section_order,
     resolve_link,
     slugify,
 )
@@ -58,11 +63,13 @@ def load_newsletter(
     siteurl: str = "",
     include_drafts: bool = False,
     parallel: dict | None = None,
+    sections: list[str] | None = None,
     build_cache: BuildCache | None = None,
 ) -> tuple[Newsletter, list[Problem]]:
     """Read and check every content file. Raises ContentError listing every error; returns
     the model and the warnings otherwise. `parallel` holds NEWSLETTER_WORKERS (default: one
-    process) for the Markdown pass; `build_cache` the bodies already rendered."""
+    process) for the Markdown pass; `sections` is NEWSLETTER["sections"], the order of an
+    issue's sections (default: Features first); `build_cache` the bodies already rendered."""
     problems: list[Problem] = []
     raw: dict[str, list[RawFile]] = {}
     with timing.phase("read: files + YAML"):
@@ -73,7 +80,7 @@ def load_newsletter(
     issues = [i for i in (_issue(f, problems) for f in raw["issues"]) if i]
     articles = [a for a in (_article(f, problems) for f in raw["articles"]) if a]
     newsletter = Newsletter(sorted(issues, key=lambda i: i.number), articles, series, {})
-    _link(newsletter, problems)
+    _link(newsletter, problems, DEFAULT_SECTIONS if sections is None else sections)
     if not include_drafts:
         _drop_drafts(newsletter)
     _attach_parts_and_topics(newsletter, problems)
@@ -194,7 +201,7 @@ def _event(fields: Fields) -> Event | None:
 # --- the whole model -----------------------------------------------------------------------
 
 
-def _link(newsletter: Newsletter, problems: list[Problem]) -> None:
+def _link(newsletter: Newsletter, problems: list[Problem], sections: list[str]) -> None:
     """Cross-file rules: unique numbers and parts, known issues and series, one issue each."""
     by_number = _unique_issues(newsletter.issues, problems)
     placed: dict[int, list[Article]] = {number: [] for number in by_number}
@@ -215,7 +222,8 @@ def _link(newsletter: Newsletter, problems: list[Problem]) -> None:
         placed[issue.number].append(article)
     for issue in newsletter.issues:
         if by_number.get(issue.number) is issue:
-            issue.articles = _order(issue, placed[issue.number], newsletter.articles, problems)
+            ordered = _order(issue, placed[issue.number], newsletter.articles, problems)
+            issue.articles = in_section_order(ordered, sections)
     _unique_slugs(newsletter.issues, problems)
 
 
@@ -417,12 +425,29 @@ def _render_bodies(
         with timing.phase("markdown: links"):
             # Rendered by us: templates must not escape it.
             html = Markup(links.resolve(html, source))
+        links.problems += _images_without_alt(html, source)
         if isinstance(item, Issue):
             item.welcome_html, item.welcome_parsed = html, tree
         elif isinstance(item, Article):
             item.body_html, item.body_parsed = html, tree
         else:
             item.description_html = html
+
+
+def _images_without_alt(html: str, raw: RawFile) -> list[Problem]:
+    """Markdown `![](x.png)` and raw `<img>` alike, found in the HTML they became; the line is
+    the body line naming the image's file."""
+    problems = []
+    for src in images_without_alt(html):
+        name = posixpath.basename(urlsplit(src).path) or src
+        found = raw.body.find(name)
+        line = raw.body_line + (raw.body[:found].count("\n") if found >= 0 else 0)
+        message = (
+            f"image '{src}' has no alt text: say what it shows (![what it shows](...) or "
+            'alt="..."), for readers whose email blocks images or who use a screen reader'
+        )
+        problems.append(Problem(raw.source.path, line, message, warning=True, fails_check=True))
+    return problems
 
 
 class Links:

@@ -10,7 +10,12 @@ from email.utils import format_datetime
 
 RECIPIENT = "%%recipient%%"
 UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
-PLACEHOLDERS = {"recipient": RECIPIENT, "unsubscribe_url": UNSUBSCRIBE_URL}
+PREFERENCES_URL = "%%preferences_url%%"
+PLACEHOLDERS = {
+    "recipient": RECIPIENT,
+    "unsubscribe_url": UNSUBSCRIBE_URL,
+    "preferences_url": PREFERENCES_URL,
+}
 SAMPLE_RECIPIENT = "reader@example.org"
 SAMPLE_TOKEN = "sample-token-not-valid"
 # Headers may run to 998 octets (RFC 5322): with the default 78, the email package
@@ -106,9 +111,10 @@ def _part(subtype: str, body: str) -> bytes:
     )
 
 
-def sample_values(unsubscribe_template: str) -> dict[str, str]:
-    """What email.eml is filled with: a sample reader and an unsubscribe URL that will not work."""
+def sample_values(unsubscribe_template: str, preferences_template: str = "") -> dict[str, str]:
+    """What email.eml is filled with: a sample reader and links that will not work."""
     return {
         "recipient": SAMPLE_RECIPIENT,
         "unsubscribe_url": unsubscribe_template.format(token=SAMPLE_TOKEN),
+        "preferences_url": preferences_template.format(token=SAMPLE_TOKEN),
     }

@@ -15,6 +15,7 @@ from typing import Any
 from unidecode import unidecode
 
 DEFAULT_SECTION = "Features"
+DEFAULT_SECTIONS = [DEFAULT_SECTION]  # NEWSLETTER["sections"] when not set: Features first
 
 
 def slugify(text: str) -> str:
@@ -258,6 +259,22 @@ class Newsletter:
 
     def issue(self, number: int) -> Issue | None:
         return next((issue for issue in self.issues if issue.number == number), None)
+
+
+def in_section_order(articles: list[Article], sections: list[str]) -> list[Article]:
+    """Reading order grouped by section: the sections `sections` names first, in its order,
+    then the others in the order their first article appears; within a section the order
+    given is kept. Issue.articles holds this order, so every page and edition shows it."""
+    rank = {name.casefold(): index for index, name in enumerate(sections)}
+    seen: dict[str, int] = {}
+    for article in articles:
+        seen.setdefault(article.section.casefold(), len(seen))
+
+    def key(article: Article) -> tuple[int, int]:
+        name = article.section.casefold()
+        return rank.get(name, len(rank)), seen[name]
+
+    return sorted(articles, key=key)  # stable: the order inside a section stays
 
 
 LINK_PREFIXES = ("{filename}", "{static}", "{attach}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -11,6 +11,8 @@ class Problem:
     line: int
     message: str
     warning: bool = False
+    # A warning the build survives but `publish.py check` fails on (an image without alt text).
+    fails_check: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""

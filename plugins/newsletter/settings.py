@@ -37,11 +37,31 @@ def check_settings(settings: dict) -> list[Problem]:
         for key in PUBLISHER
         if not str(publisher.get(key) or "").strip()
     ]
+    problems += _section_problems(newsletter.get("sections"), _problem)
     for key in ("public_url", "service_url"):
         value = str(newsletter.get(key) or "")
         if value and not value.startswith(("https://", "http://")):
             problems.append(_problem(f"NEWSLETTER['{key}'] must start with https://"))
     return problems
+
+
+def sections_setting(settings: dict) -> list[str] | None:
+    """NEWSLETTER["sections"] when it is a list of names (check_settings reports otherwise)."""
+    sections = (settings.get("NEWSLETTER") or {}).get("sections")
+    if isinstance(sections, list | tuple) and all(isinstance(s, str) for s in sections):
+        return list(sections)
+    return None
+
+
+def _section_problems(sections: object, _problem) -> list[Problem]:
+    if sections is None:
+        return []
+    if not isinstance(sections, list | tuple) or not all(
+        isinstance(name, str) and name.strip() for name in sections
+    ):
+        return [_problem("NEWSLETTER['sections'] must be a list of section names, "
+                         "like ['Features', 'Events', 'Recommended Reading']")]  # fmt: skip
+    return []
 
 
 def _reporter(settings: dict):

@@ -1,0 +1,196 @@
+"""What a subscriber gets: the whole newsletter and/or single series (issue 14).
+
+A subscriber row says whether they get every issue (`newsletter`); a `follows` row per series
+says whether they follow it, catch up on its earlier parts, and how far they are. The part
+editions a follow receives are ordinary delivery rows (series, part, subscriber): the same
+exactly-once machinery as issue sends, and the same UNIQUE key makes a second copy impossible.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .errors import SubscriberError, UnknownSubscriber
+from .store import PAGE_SIZE, Delivery, Store, Subscriber, utc_now
+
+FOLLOW_STATUSES = ("following", "ended", "left")
+# Issue rows that mean "this reader has (or will have, on resume) the issue's parts".
+_RECEIVED = "('queued', 'sent')"
+
+
+@dataclass(frozen=True)
+class Follow:
+    series: str
+    status: str
+    catch_up: bool
+    progress: int  # the highest part this follow delivered
+    last_part_at: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "following"
+
+
+@dataclass(frozen=True)
+class Preferences:
+    address: str
+    newsletter: bool
+    follows: tuple[Follow, ...]
+
+    def following(self) -> list[str]:
+        return [f.series for f in self.follows if f.active]
+
+    @property
+    def nothing(self) -> bool:
+        return not self.newsletter and not self.following()
+
+
+def check_slug(series: str) -> str:
+    """Series slugs come from forms and tokens: only the build's slug characters pass."""
+    slug = series.strip()
+    if not slug or len(slug) > 100 or not all(c.isalnum() or c in "-_" for c in slug):
+        raise SubscriberError(f"{series!r} is not a series slug (letters, digits, - and _)")
+    return slug
+
+
+def _subscriber(db: sqlite3.Connection, address: str) -> Subscriber:
+    current = Store.lookup(db, address.strip())
+    if current is None:
+        raise UnknownSubscriber(f"{address.strip()} is not on the list")
+    return current
+
+
+def preferences(store: Store, address: str) -> Preferences:
+    subscriber = store.require(address)
+    newsletter = store.query("SELECT newsletter FROM subscribers WHERE id = ?", (subscriber.id,))
+    rows = store.query(
+        "SELECT series, status, catch_up, progress, last_part_at FROM follows"
+        " WHERE subscriber_id = ? ORDER BY series",
+        (subscriber.id,),
+    )
+    follows = tuple(Follow(s, st, bool(c), p, at) for s, st, c, p, at in rows)
+    return Preferences(subscriber.address, bool(newsletter[0][0]), follows)
+
+
+def set_newsletter(store: Store, address: str, wanted: bool) -> None:
+    """Every issue (True) or only the series followed (False)."""
+    with store.transaction() as db:
+        current = _subscriber(db, address)
+        db.execute(
+            "UPDATE subscribers SET newsletter = ?, updated_at = ? WHERE id = ?",
+            (int(wanted), utc_now(), current.id),
+        )
+
+
+def follow(store: Store, address: str, series: str, catch_up: bool = False) -> None:
+    """Follow a series (again). Progress is kept: parts already received never come back."""
+    series = check_slug(series)
+    now = utc_now()
+    with store.transaction() as db:
+        current = _subscriber(db, address)
+        db.execute(
+            "INSERT INTO follows (subscriber_id, series, catch_up, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (subscriber_id, series) DO UPDATE SET"
+            " status = 'following', catch_up = excluded.catch_up, updated_at = excluded.updated_at"
+            " WHERE status <> 'ended'",
+            (current.id, series, int(catch_up), now, now),
+        )
+
+
+def leave(store: Store, address: str, series: str) -> bool:
+    """Stop following a series; return whether anything changed. Queued parts are skipped."""
+    with store.transaction() as db:
+        current = _subscriber(db, address)
+        cursor = db.execute(
+            "UPDATE follows SET status = 'left', updated_at = ?"
+            " WHERE subscriber_id = ? AND series = ? AND status = 'following'",
+            (utc_now(), current.id, series),
+        )
+        db.execute(
+            "UPDATE deliveries SET status = 'skipped', updated_at = ?,"
+            " last_reply = 'reader left the series'"
+            " WHERE subscriber_id = ? AND series = ? AND status = 'queued'",
+            (utc_now(), current.id, series),
+        )
+        return cursor.rowcount == 1
+
+
+# -- what a reader already has -------------------------------------------------------------
+
+
+def record_issue_parts(store: Store, issue: int, parts: Iterable[tuple[str, int]]) -> None:
+    """Note which series parts issue `issue` carries (before its deliveries are queued)."""
+    with store.transaction() as db:
+        db.executemany(
+            "INSERT OR IGNORE INTO issue_parts (issue, series, part) VALUES (?, ?, ?)",
+            [(issue, series, part) for series, part in parts],
+        )
+
+
+def parts_handled(store: Store, subscriber_id: int, series: str) -> set[int]:
+    """Parts of `series` this subscriber has a row for (any state: a failed part is not
+    retried by catch-up, which moves on), plus those inside issues sent or queued to them."""
+    rows = store.query(
+        "SELECT part FROM deliveries WHERE subscriber_id = ? AND series = ?"
+        " UNION SELECT ip.part FROM issue_parts ip JOIN deliveries d ON d.issue = ip.issue"
+        f" WHERE d.subscriber_id = ? AND ip.series = ? AND d.status IN {_RECEIVED}",
+        (subscriber_id, series, subscriber_id, series),
+    )
+    return {row[0] for row in rows}
+
+
+def queue_part(
+    db: sqlite3.Connection, series: str, part: int, subscriber_id: int, ends: bool
+) -> bool:
+    """Queue one part for one follower and advance the follow, in the caller's transaction.
+
+    Returns False when the row exists already (never a part twice: the UNIQUE key holds).
+    `ends`: this is the series' last part, so the follow ends with it.
+    """
+    now = utc_now()
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO deliveries"
+        " (series, part, subscriber_id, address, status, queued_at, updated_at)"
+        " SELECT ?, ?, id, address, 'queued', ?, ? FROM subscribers WHERE id = ?",
+        (series, part, now, now, subscriber_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    db.execute(
+        "UPDATE follows SET progress = MAX(progress, ?), last_part_at = ?, updated_at = ?,"
+        " status = CASE WHEN ? THEN 'ended' ELSE status END"
+        " WHERE subscriber_id = ? AND series = ?",
+        (part, now, now, int(ends), subscriber_id, series),
+    )
+    return True
+
+
+def queued_parts(store: Store, page: int = PAGE_SIZE) -> Iterator[tuple[str, int, Delivery]]:
+    """Stream queued part deliveries of active subscribers still following, in id order."""
+    last = 0
+    while True:
+        rows = store.query(
+            "SELECT d.series, d.part, d.id, d.issue, d.subscriber_id, d.address, d.status,"
+            " d.attempts, d.last_reply FROM deliveries d"
+            " JOIN subscribers s ON s.id = d.subscriber_id"
+            " JOIN follows f ON f.subscriber_id = d.subscriber_id AND f.series = d.series"
+            " WHERE d.series IS NOT NULL AND d.status = 'queued' AND s.status = 'active'"
+            " AND f.status <> 'left' AND d.id > ? ORDER BY d.id LIMIT ?",
+            (last, page),
+        )
+        yield from ((r[0], r[1], Delivery(*r[2:])) for r in rows)
+        if len(rows) < page:
+            return
+        last = rows[-1][2]
+
+
+def part_deliveries(store: Store, series: str, part: int | None = None) -> list[Delivery]:
+    """The rows of one series (or one part of it), for reports and tests."""
+    rows = store.query(
+        "SELECT id, issue, subscriber_id, address, status, attempts, last_reply FROM deliveries"
+        " WHERE series = ? AND (? IS NULL OR part = ?) ORDER BY id",
+        (series, part, part),
+    )
+    return [Delivery(*row) for row in rows]

@@ -1,0 +1,69 @@
+"""An edition as a subscriber sees it, on the editor's machine: output/editions/N/preview.html.
+
+email.html keeps `%%placeholders%%` for the send and points at the public URL, where a draft
+(or an issue not yet deployed) is a 404. The preview fills in a sample subscriber's values
+and points every link and image that the local build holds at it, relative to the edition's
+folder, so it works from the preview server and from the file alike. The send never reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .errors import UsageError
+from .project import shown
+
+from newsletter.html_tools import rewrite_links  # isort: skip  (plugins/ is on sys.path now)
+from newsletter.message import fill, sample_values  # isort: skip
+
+PREVIEW = "preview.html"
+
+
+def subscriber_view(folder: Path, public_url: str) -> str:
+    """email.html of the edition in `folder`, filled for a sample subscriber, local links."""
+    try:
+        meta = json.loads((folder / "edition.json").read_text(encoding="utf-8"))
+        html = (folder / "email.html").read_text(encoding="utf-8")
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{shown(folder)}: cannot read the edition ({error}): rebuild") from None
+    template = str(meta.get("unsubscribe_url_template") or "{token}")
+    filled = fill(html, sample_values(template))
+    return rewrite_links(filled, lambda url: local_link(url, folder, public_url))
+
+
+def local_link(url: str, folder: Path, public_url: str) -> str | None:
+    """`url` as a path relative to `folder` when it names a file of the local build."""
+    base = public_url.rstrip("/")
+    if not base or not (url == base or url.startswith(base + "/")):
+        return None
+    parts = urlsplit(url[len(base) :] or "/")
+    output = folder.parent.parent  # output/editions/N -> output
+    target = output / unquote(parts.path).lstrip("/")
+    if not (target.is_file() or (target / "index.html").is_file()):
+        return None  # the subscription service, or a page the build does not have
+    relative = Path(os.path.relpath(target, folder)).as_posix()
+    relative += "/" if parts.path.endswith("/") else ""
+    return (
+        relative
+        + (f"?{parts.query}" if parts.query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
+
+
+def write_preview(folder: Path, public_url: str) -> Path:
+    """Write preview.html beside the edition's files; returns its path."""
+    path = folder / PREVIEW
+    temporary = folder / f".{PREVIEW}.tmp"
+    temporary.write_text(subscriber_view(folder, public_url), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def write_previews(output: Path, public_url: str) -> list[Path]:
+    """A preview for every built edition (the preview server does this after each build)."""
+    editions = output / "editions"
+    folders = sorted(p.parent for p in editions.glob("*/edition.json")) if editions.is_dir() else []
+    return [write_preview(folder, public_url) for folder in folders]

@@ -1,0 +1,135 @@
+"""Small jobs on rendered HTML, done with the stdlib HTML parser (never a regex over HTML).
+
+`images_without_alt` finds <img> tags a blocked-images reader gets nothing from;
+`demote_headings` moves an article body's headings below the title it is shown under;
+`rewrite_links` changes href/src values. The last two splice their edits into the source,
+so everything else comes back byte for byte.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+from collections.abc import Callable
+from html.parser import HTMLParser
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.missing: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            values = dict(attrs)
+            if not (values.get("alt") or "").strip():
+                self.missing.append((values.get("src") or "").strip() or "(no src)")
+
+    handle_startendtag = handle_starttag
+
+
+def images_without_alt(html: str) -> list[str]:
+    """The src of every <img> whose alt text is missing or blank, in document order."""
+    parser = _Images()
+    parser.feed(html)
+    parser.close()
+    return parser.missing
+
+
+class _Located(HTMLParser):
+    """A parser that knows the offset in the source of the tag being handled."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.html = html
+        self.line_starts = [0]  # HTMLParser counts lines by "\n" alone
+        for line in html.split("\n"):
+            self.line_starts.append(self.line_starts[-1] + len(line) + 1)
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def run(self) -> _Located:
+        self.feed(self.html)
+        self.close()
+        return self
+
+
+def _splice(source: str, edits: list[tuple[int, int, str]]) -> str:
+    """`source` with each (start, end) span replaced by its text; spans in order."""
+    pieces, done = [], 0
+    for start, end, text in edits:
+        pieces += [source[done:start], text]
+        done = end
+    pieces.append(source[done:])
+    return "".join(pieces)
+
+
+class _Headings(_Located):
+    """Records where each heading tag's name is in the source."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(html)
+        self.tags: list[tuple[int, int, int]] = []  # (start, end, level) of each tag's name
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in HEADINGS:
+            start = self._offset() + 1  # after "<"
+            self.tags.append((start, start + 2, int(tag[1])))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in HEADINGS:
+            start = self._offset() + 2  # after "</"
+            self.tags.append((start, start + 2, int(tag[1])))
+
+
+def demote_headings(html: str, below: int) -> str:
+    """The body's headings shifted so the highest becomes h(below + 1): an article's own
+    subheads must not outrank the article title (an h`below`). Levels stop at h6; a body
+    already below the title, or with no headings, comes back unchanged."""
+    tags = _Headings(str(html)).run().tags
+    if not tags:
+        return html
+    shift = below + 1 - min(level for _start, _end, level in tags)
+    if shift <= 0:
+        return html
+    edits = [(start, end, f"h{min(level + shift, 6)}") for start, end, level in tags]
+    return type(html)(_splice(str(html), edits))  # Markup stays Markup
+
+
+class _Links(_Located):
+    def __init__(self, html: str, change: Callable[[str], str | None]) -> None:
+        super().__init__(html)
+        self.change = change
+        self.edits: list[tuple[int, int, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, closed=False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, closed=True)
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        new = [(name, self._value(name, value)) for name, value in attrs]
+        if new == attrs:
+            return
+        written = "".join(
+            f" {name}" if value is None else f' {name}="{htmllib.escape(value)}"'
+            for name, value in new
+        )
+        start = self._offset()
+        raw = self.get_starttag_text() or ""
+        self.edits.append((start, start + len(raw), f"<{tag}{written}{' /' if closed else ''}>"))
+
+    def _value(self, name: str, value: str | None) -> str | None:
+        if name in ("href", "src") and value:
+            return self.change(value) or value
+        return value
+
+
+def rewrite_links(html: str, change: Callable[[str], str | None]) -> str:
+    """Every href and src value passed to `change`; a new value (None keeps the old one)
+    is written back into its tag, the rest of the HTML untouched."""
+    return _splice(html, _Links(html, change).run().edits)
