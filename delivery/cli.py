@@ -11,13 +11,14 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
-from .errors import DeliveryError, UsageError
+from .errors import DeliveryError, UnknownSubscriber, UsageError
 from .inbox import process_inbox
 from .report import delivery_times, overview, overview_line, send_report
 from .report import lines as report_lines
@@ -35,7 +36,8 @@ from .send import (
 from .service import make_app
 from .service import run as run_service
 from .settings import SendSettings, load_settings
-from .store import STATUSES, Store
+from .signing import keygen
+from .store import STATUSES, Event, Store, normalise_address
 from .subscriptions import unsubscribe_with_token
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,9 +70,14 @@ def settings_of(ctx: click.Context) -> SendSettings:
     return load_settings(obj.get("settings") or "pelicanconf.py")
 
 
-def store_of(ctx: click.Context, settings: SendSettings | None = None) -> Store:
-    store = Store((settings or settings_of(ctx)).store_path)
+def store_of(
+    ctx: click.Context, settings: SendSettings | None = None, create: bool = False
+) -> Store:
+    """The settings' store; only commands that add subscribers pass `create` (and say so)."""
+    store = Store((settings or settings_of(ctx)).store_path, create=create)
     ctx.call_on_close(store.close)
+    if store.created:
+        click.echo(f"Created the subscriber store at {store.path}", err=True)
     return store
 
 
@@ -98,7 +105,8 @@ def add_command(ctx: click.Context, address: str, name: str, status: str) -> Non
 
     Example: publish.py subscribers add reader@example.org --name "Ada Reader"
     """
-    subscriber = store_of(ctx).add_subscriber(address, name, status, source="cli")
+    address = normalise_address(address)  # a typo creates no store
+    subscriber = store_of(ctx, create=True).add_subscriber(address, name, status, source="cli")
     click.echo(f"added {subscriber.address} ({subscriber.status})")
 
 
@@ -136,6 +144,44 @@ def unsubscribe_command(ctx: click.Context, address: str | None, token: str | No
     else:
         subscriber, changed = store.set_status(str(address), "unsubscribed", source="cli")
     click.echo(f"{subscriber.address}: {'unsubscribed' if changed else 'already unsubscribed'}")
+
+
+@subscribers.command("history")
+@click.argument("address")
+@click.pass_context
+@friendly
+def history_command(ctx: click.Context, address: str) -> None:
+    """List everything recorded about ADDRESS, oldest first: subscribed, confirmed, each
+    issue sent, bounces and complaints with their evidence, unsubscribed and how.
+
+    Example: publish.py subscribers history reader@example.org
+    """
+    store = store_of(ctx)
+    events = store.events(address)
+    if not events and store.get(address) is None:
+        raise UnknownSubscriber(f"{address.strip()} is not on the list and has no history")
+    current = store.get(address)
+    click.echo(f"{address.strip()}: {current.status if current else 'removed'}")
+    for event in events:
+        click.echo(f"  {describe_event(event)}")
+
+
+@subscribers.command("set-status")
+@click.argument("address")
+@click.argument("status", type=STATUS)
+@click.option("--note", default="", help="Why (kept in the subscriber's history).")
+@click.pass_context
+@friendly
+def set_status_command(ctx: click.Context, address: str, status: str, note: str) -> None:
+    """Set ADDRESS's status by hand (an editor handling a case); recorded in its history.
+
+    Example: publish.py subscribers set-status reader@example.org active --note "fixed typo"
+    """
+    evidence = {"note": note} if note else None
+    subscriber, changed = store_of(ctx).set_status(
+        address, status, kind="status set", source="cli", evidence=evidence
+    )
+    click.echo(f"{subscriber.address}: {status if changed else 'already ' + status}")
 
 
 @subscribers.command("list")
@@ -186,7 +232,8 @@ def import_command(ctx: click.Context, csv_path: str, status: str, dry_run: bool
 
     Example: publish.py subscribers import subscribed_members_export.csv --dry-run
     """
-    report = import_csv(csv_path, store_of(ctx), status=status, dry_run=dry_run)
+    store = store_of(ctx, create=True)
+    report = import_csv(csv_path, store, status=status, dry_run=dry_run)
     for bad in report.bad:
         click.echo(f"{csv_path}:{bad.line}: {bad.reason}", err=True)
     click.echo(str(report))
@@ -292,14 +339,20 @@ def _real_send(
     retry_failed: bool,
 ) -> SendSummary:
     # Lock first: the plan writes (skipped rows) and must still hold when the send starts.
-    with send_lock(store.path, number):
+    with send_lock(store, number) as lease:
         plan = plan_send(settings, number, store, retry_failed)
         if not yes and sys.stdin.isatty():
             _confirm(settings, plan)
         try:
             with _progress_bar(plan.recipients, "sending") as progress:
                 return send_planned(
-                    settings, plan, store, connections=connections, rate=rate, progress=progress
+                    settings,
+                    plan,
+                    store,
+                    connections=connections,
+                    rate=rate,
+                    progress=progress,
+                    lease=lease,
                 )
         except KeyboardInterrupt:
             raise DeliveryClickError(
@@ -483,12 +536,62 @@ def process_command(
     if trust and pending:
         raise UsageError("choose --active or --pending, not both")
     settings = settings_of(ctx)
-    store = store_of(ctx, settings)
+    store = store_of(ctx, settings, create=True)  # SUBSCRIBE adds subscribers
     confirmations = None if trust else Confirmations(settings)
     if confirmations is not None:
         ctx.call_on_close(confirmations.close)
     for action in process_inbox(path, store, confirmations, reprocess):
         click.echo(str(action))
+
+
+def describe_event(event: Event) -> str:
+    """One line of history: `2026-11-24 09:12 hard bounce 5.1.1 (user unknown) [send]`."""
+    facts = ", ".join(f"{key}: {value}" for key, value in event.evidence.items() if value != "")
+    source = f" [{event.source}]" if event.source else ""
+    return f"{event.at[:16].replace('T', ' ')} {event.kind}{source}" + (
+        f" — {facts}" if facts else ""
+    )
+
+
+# -- DKIM ----------------------------------------------------------------------------------
+
+
+@click.group("dkim")
+def dkim_group() -> None:
+    """DKIM signing of every message sent (NEWSLETTER["dkim"], MASTHEAD_DKIM_KEY).
+
+    Example: publish.py dkim keygen --out ~/.config/masthead/news.pem
+    """
+
+
+@dkim_group.command("keygen")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Where to write the new private key (PEM, mode 0600; never overwritten).",
+)
+@click.option("--domain", help='The signing domain (default: NEWSLETTER["dkim"]["domain"]).')
+@click.option("--selector", help='The selector (default: NEWSLETTER["dkim"]["selector"]).')
+@click.pass_context
+@friendly
+def keygen_command(ctx: click.Context, out: str, domain: str | None, selector: str | None) -> None:
+    """Write a 2048-bit RSA key and print the DNS TXT record to publish.
+
+    Example: publish.py dkim keygen --out ~/.config/masthead/news.pem
+    """
+    configured = settings_of(ctx).dkim
+    domain = domain or (configured.domain if configured else None)
+    selector = selector or (configured.selector if configured else None)
+    if not domain or not selector:
+        raise UsageError(
+            'give --domain and --selector, or set NEWSLETTER["dkim"] = {"domain": ..., '
+            '"selector": ...} in the settings'
+        )
+    record = keygen(Path(out).expanduser(), domain, selector)
+    click.echo(f"wrote {out}: keep it secret; export MASTHEAD_DKIM_KEY={out}")
+    click.echo("Publish this DNS record (TXT), then send:")
+    click.echo(str(record))
 
 
 # -- the subscription service -------------------------------------------------------------
@@ -540,6 +643,7 @@ COMMANDS = (
     status_command,
     inbox,
     serve_command,
+    dkim_group,
 )
 
 

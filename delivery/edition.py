@@ -280,15 +280,22 @@ class CompiledEdition:
     html: BodyTemplate
     boundary: str
 
-    def render(self, recipient: str, unsubscribe_url: str, preferences_url: str = "") -> bytes:
-        """The complete message for one subscriber, ready for SMTP DATA."""
+    def render(
+        self,
+        recipient: str,
+        unsubscribe_url: str,
+        preferences_url: str = "",
+        message_id: str | None = None,
+    ) -> bytes:
+        """The complete message for one subscriber, ready for SMTP DATA (a fresh Message-ID
+        unless one is given: a real send gives each delivery its stable one)."""
         personal = b"".join(
             fold_header(name, fill(value, recipient, unsubscribe_url, preferences_url))
             for name, value in self.personal_headers
         )
         stamp = (
             f"Date: {format_datetime(datetime.now(UTC))}\r\n"
-            f"Message-ID: {make_msgid(domain=self.domain)}\r\n"
+            f"Message-ID: {message_id or make_msgid(domain=self.domain)}\r\n"
         ).encode("ascii")
         delimiter = f"--{self.boundary}".encode("ascii")
         return b"".join(

@@ -89,3 +89,11 @@ class InboxLocked(DeliveryError):
 
 class StoreError(DeliveryError):
     """The subscriber store cannot be opened or migrated."""
+
+
+class StoreMissing(UsageError):
+    """The subscriber store named by the settings is missing or empty (0 bytes)."""
+
+
+class LeaseTaken(DeliveryError):
+    """Another process holds the lease of a job that must run once at a time."""

@@ -8,20 +8,25 @@ fetched; we record each delivery.)
 
 from __future__ import annotations
 
-import fcntl
 import logging
+import os
 import queue
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import verp
+from .bounces import HARD, classify_reply
 from .edition import CompiledEdition, Edition, compile_edition, load_edition
 from .errors import ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
+from .signing import Signer
 from .store import Store, normalise_address
 from .tokens import LEAVE_SERIES, PREFERENCES, UNSUBSCRIBE, make_token
 from .transports import (
@@ -120,6 +125,7 @@ class SendSummary:
 class Job:
     address: str
     delivery_id: int | None = None
+    subscriber_id: int | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -137,7 +143,8 @@ class SendPlan:
 
 
 class Personaliser:
-    """Renders one subscriber's copy: the compiled edition plus their own signed links.
+    """Renders one subscriber's copy: the compiled edition plus their own signed links, the
+    delivery's stable Message-ID and VERP return path, and the DKIM signature.
 
     In a series-part edition the one-click link leaves that series only (LEAVE_SERIES).
     """
@@ -153,7 +160,11 @@ class Personaliser:
         )
         part = edition.series_part
         self.purpose, self.scope = (LEAVE_SERIES, part[0]) if part else (UNSUBSCRIBE, "")
-        self.sender = edition.sender
+        self.sender = settings.bounce_address or edition.sender
+        self.bounce_address = settings.bounce_address
+        # Delivery tokens name an issue; a series-part copy gets a fresh Message-ID.
+        self.issue = edition.number if part is None else None
+        self.signer = Signer.from_settings(settings.dkim) if settings.dkim else None
 
     def unsubscribe_url(self, address: str) -> str:
         token = make_token(self.secret, self.purpose, address, scope=self.scope)
@@ -163,10 +174,22 @@ class Personaliser:
         token = make_token(self.secret, PREFERENCES, address)
         return self.preferences_template.replace("{token}", token)
 
-    def render(self, address: str) -> bytes:
-        return self.compiled.render(
-            address, self.unsubscribe_url(address), self.preferences_url(address)
+    def render(self, address: str, subscriber_id: int | None = None) -> bytes:
+        message_id = None
+        if subscriber_id is not None and self.issue is not None:
+            token = verp.make(self.secret, self.issue, subscriber_id)
+            message_id = verp.message_id(token, self.compiled.domain)
+        message = self.compiled.render(
+            address, self.unsubscribe_url(address), self.preferences_url(address), message_id
         )
+        return self.signer.sign(message) if self.signer else message
+
+    def envelope_sender(self, subscriber_id: int | None = None) -> str:
+        """The VERP return path of this delivery (bounce_address set), else the sender."""
+        if not self.bounce_address or subscriber_id is None or self.issue is None:
+            return self.sender
+        token = verp.make(self.secret, self.issue, subscriber_id)
+        return verp.return_path(self.bounce_address, token)
 
 
 # -- the three kinds of send ---------------------------------------------------------------
@@ -218,35 +241,72 @@ def send_edition(
 
     Raises ErrorBudgetExceeded (rows stay queued) or TransportError (server unreachable).
     """
-    with send_lock(store.path, number):
+    with send_lock(store, number) as lease:
         plan = plan_send(settings, number, store, retry_failed)
-        return send_planned(settings, plan, store, **options)
+        return send_planned(settings, plan, store, lease=lease, **options)
+
+
+LEASE_SECONDS = 60.0  # how long a killed send elsewhere blocks the next one, at most
 
 
 @contextmanager
-def send_lock(store_path: Path, number: int) -> Iterator[None]:
-    """One real send of an issue at a time: two would deliver the same queued rows.
+def send_lock(store: Store, number: int) -> Iterator[SendLease]:
+    """One real send of an issue per store at a time: two would deliver the same rows.
 
-    An OS lock (flock) on `<store>.send-<N>.lock`, beside the store whose rows it guards.
-    Never under output/: a build swaps output/ for a new directory, and a lock on a file in
-    the old one would exclude nobody. The kernel drops it when the process dies, so a
-    SIGKILL never leaves it stuck; the file stays (unlinking a lock file races its takers).
+    A lease row in the store itself (not a lock file named after the store's path: a
+    symlink or a hard link to the same store would name another file). It is renewed
+    while the send runs; a SIGKILLed send's lease is taken over at once on this host
+    (its process is gone), after LEASE_SECONDS elsewhere.
     """
-    with open(lock_path(store_path, number), "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SendLocked(
-                f"another `send {number}` is running: let it finish or stop it first"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lease = SendLease(store, f"send-{number}")
+    holder = store.take_lease(lease.name, lease.owner, LEASE_SECONDS)
+    if holder is not None:
+        raise SendLocked(f"another `send {number}` is running: let it finish or stop it first")
+    lease.start()
+    try:
+        yield lease
+    finally:
+        lease.stop()
 
 
-def lock_path(store_path: Path, number: int) -> Path:
-    return store_path.with_name(f"{store_path.name}.send-{number}.lock")
+class SendLease:
+    """A taken lease and the thread that renews it; `lost` is set if it is taken from us."""
+
+    def __init__(self, store: Store, name: str):
+        self.store, self.name = store, name
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._on_lost: list[Callable[[], None]] = []
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{name}", daemon=True)
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        self._on_lost.append(callback)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        if not self.lost.is_set():
+            self.store.release_lease(self.name, self.owner)
+
+    def _renew(self) -> None:
+        while not self._done.wait(LEASE_SECONDS / 6):
+            try:
+                if self.store.renew_lease(self.name, self.owner, LEASE_SECONDS):
+                    continue
+            except Exception:  # a locked or unreachable store: try again next round
+                logger.exception("cannot renew the lease %s", self.name)
+                continue
+            # Paused past the expiry (SIGSTOP, a suspended laptop) and another send took
+            # over: this one must stop delivering.
+            logger.error("lease %s was taken over by another send: stopping", self.name)
+            self.lost.set()
+            for callback in self._on_lost:
+                callback()
+            return
 
 
 def send_planned(
@@ -260,8 +320,10 @@ def send_planned(
     retry: RetryPolicy | None = None,
     budget: ErrorBudget | None = None,
     progress: ProgressCallback | None = None,
+    lease: SendLease | None = None,
 ) -> SendSummary:
-    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition)."""
+    """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition):
+    pass its lease, so the run stops if another send takes it over."""
     number = plan.edition.number
     personaliser = Personaliser(settings, plan.edition)
     if not plan.resuming:
@@ -275,12 +337,16 @@ def send_planned(
         personaliser,
         messenger_factory or (lambda: SmtpMessenger(settings.smtp)),
         _Limits(settings, connections, rate, retry, budget),
-        record=lambda job, status, reply: store.record_delivery(job.delivery_id, status, reply),
+        record=lambda job, status, reply: store.record_delivery(
+            job.delivery_id, status, reply, _hard_bounce(status, reply)
+        ),
         progress=progress,
         retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
         gone=lambda job: store.skip_if_inactive(job.delivery_id),
     )
-    jobs = (Job(d.address, d.id) for d in store.queued(number))
+    if lease is not None:
+        lease.on_lost(run.stop.set)
+    jobs = (Job(d.address, d.id, d.subscriber_id) for d in store.queued(number))
     outcome = "interrupted"
     try:
         run.execute(jobs, counts["queued"], summary)
@@ -293,7 +359,23 @@ def send_planned(
         store.finish_send(send_id, outcome, summary.sent, summary.failed)
     if summary.paused:
         raise ErrorBudgetExceeded(summary.paused)
+    if lease is not None and lease.lost.is_set():
+        raise SendLocked(
+            f"send of issue {number} stopped: another `send {number}` took over after this "
+            f"one was paused longer than {LEASE_SECONDS:.0f} s; it carries on with the rest"
+        )
     return summary
+
+
+def _hard_bounce(status: str, reply: str) -> dict[str, str] | None:
+    """Evidence for suppressing the address, if a refusal says it is gone (5.1.1 ...); a
+    policy or spam block (5.7.x) fails the delivery but leaves the address active."""
+    if status != "failed" or not reply[:1].isdigit():  # "gave up after ...": not a refusal
+        return None
+    verdict = classify_reply(reply)
+    if verdict.kind != HARD:
+        return None
+    return {"status": verdict.status, "reason": verdict.reason, "reply": reply[:300]}
 
 
 def send_test(
@@ -348,7 +430,7 @@ def send_dry_run(
         record=None,
         progress=progress,
     )
-    jobs = (Job(s.address) for s in store.subscribers("active"))
+    jobs = (Job(s.address, subscriber_id=s.id) for s in store.subscribers("active"))
     try:
         run.execute(jobs, store.count("active"), summary)
     finally:
@@ -458,14 +540,15 @@ class _Run:
                 messenger.close()
 
     def _deliver(self, messenger: Messenger, job: Job) -> None:
-        message = self.personaliser.render(job.address)
+        message = self.personaliser.render(job.address, job.subscriber_id)
+        sender = self.personaliser.envelope_sender(job.subscriber_id)
         retry = self.limits.retry
         for attempt in range(1, retry.attempts + 1):
             self.limits.limiter.wait()
             if self.gone is not None and self.gone(job):
                 return self._skipped()
             try:
-                reply = messenger.push(self.personaliser.sender, job.address, message)
+                reply = messenger.push(sender, job.address, message)
                 return self._answered(job, "sent", reply)
             except PermanentFailure as failure:
                 return self._answered(job, "failed", failure.reply)

@@ -306,9 +306,10 @@ def read_stylesheet(theme: Path | None) -> bytes:
 
 
 def make_app(settings: SendSettings) -> SubscriptionService:
-    """The service for a newsletter's settings; raises SettingsError without MASTHEAD_SECRET."""
+    """The service for a newsletter's settings; raises SettingsError without MASTHEAD_SECRET,
+    StoreMissing without a store (it never creates one: see Store)."""
     settings.require_secret()
-    return SubscriptionService(settings, Store(settings.store_path))
+    return SubscriptionService(settings, Store(settings.store_path, create=False))
 
 
 def run(

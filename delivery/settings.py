@@ -35,6 +35,25 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class DkimSettings:
+    """NEWSLETTER["dkim"] = {"domain": ..., "selector": ...}; the key's path from
+    MASTHEAD_DKIM_KEY (a PEM file, never in the settings)."""
+
+    domain: str
+    selector: str
+    key_path: Path | None
+
+
+@dataclass(frozen=True)
+class BounceSettings:
+    """NEWSLETTER["bounces"]: soft bounces on `soft_limit` distinct issues within
+    `soft_days` days make an address bounced."""
+
+    soft_limit: int = 3
+    soft_days: int = 30
+
+
+@dataclass(frozen=True)
 class SendSettings:
     path: Path
     name: str
@@ -51,6 +70,11 @@ class SendSettings:
     # the archive's stylesheet (theme/static/css/style.css), read from the theme directory.
     public_url: str = ""
     theme_path: Path | None = None
+    # Deliverability (docs/sending.md, "Keeping the list clean"): the VERP return path's
+    # mailbox, DKIM signing and the soft-bounce window.
+    bounce_address: str = ""
+    dkim: DkimSettings | None = None
+    bounces: BounceSettings = field(default_factory=BounceSettings)
     # Scheduled sends: times are read and shown in the newsletter's TIMEZONE (Pelican's
     # setting) and stored in UTC; a send more than max_lateness late is refused.
     timezone: str = "UTC"
@@ -116,9 +140,48 @@ def load_settings(
         secret=env.get("MASTHEAD_SECRET") or None,
         public_url=str(newsletter.get("public_url") or ""),
         theme_path=base / str(values.get("THEME", "theme")),
+        bounce_address=_bounce_address(newsletter),
+        dkim=_dkim_settings(newsletter.get("dkim"), env, base),
+        bounces=_bounce_settings(newsletter.get("bounces") or {}),
         timezone=_timezone(values.get("TIMEZONE")),
         max_lateness=_hours(newsletter.get("max_lateness", 6), "max_lateness"),
     )
+
+
+def _bounce_address(newsletter: Mapping[str, Any]) -> str:
+    value = newsletter.get("bounce_address") or ""
+    local, at, domain = str(value).rpartition("@")
+    if value and (not isinstance(value, str) or not at or not local or "+" in local or not domain):
+        raise SettingsError(
+            f'NEWSLETTER["bounce_address"] is {value!r}: give a plain address such as '
+            "bounces@example.org (without a +tag: the send adds one per message)"
+        )
+    return str(value)
+
+
+def _dkim_settings(value: Any, env: Mapping[str, str], base: Path) -> DkimSettings | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(
+        isinstance(value.get(key), str) and value.get(key) for key in ("domain", "selector")
+    ):
+        raise SettingsError(
+            'NEWSLETTER["dkim"] must be {"domain": "example.org", "selector": "news"}: '
+            "see docs/sending.md"
+        )
+    key = env.get("MASTHEAD_DKIM_KEY")
+    key_path = (base / Path(key).expanduser()) if key else None
+    return DkimSettings(value["domain"], value["selector"], key_path)
+
+
+def _bounce_settings(value: Any) -> BounceSettings:
+    if not isinstance(value, Mapping):
+        raise SettingsError('NEWSLETTER["bounces"] must be a dict: see docs/sending.md')
+    limit, days = value.get("soft_limit", 3), value.get("soft_days", 30)
+    for name, number in (("soft_limit", limit), ("soft_days", days)):
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise SettingsError(f'NEWSLETTER["bounces"]["{name}"] must be a whole number >= 1')
+    return BounceSettings(limit, days)
 
 
 def _run_settings_file(path: Path) -> dict[str, Any]:

@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -42,6 +45,7 @@ from .errors import (
     DuplicateSubscriber,
     InvalidAddress,
     StoreError,
+    StoreMissing,
     SubscriberError,
     UnknownSubscriber,
 )
@@ -205,6 +209,37 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id, series)",
         ],
     ),
+    (
+        "leases and the service's outbox",
+        [
+            # A lease names one job that must run once per store at a time (`send-<N>`): it
+            # lives in the store, so every path that reaches the file (a symlink, a hard
+            # link) sees it. The host and pid let a dead holder on this host be replaced at
+            # once; elsewhere the expiry, refreshed while the job runs, does.
+            """CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                taken_at TEXT NOT NULL,
+                expires_at REAL NOT NULL)""",
+            # Mail the service promised (a confirmation, later a welcome): written before
+            # the request is answered, sent by the outbox worker, kept until it is done.
+            """CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,
+                address TEXT NOT NULL,
+                name TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (status IN ('queued', 'done', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                due_at REAL NOT NULL,
+                last_reply TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)""",
+            "CREATE INDEX outbox_due ON outbox (status, due_at, id)",
+        ],
+    ),
 ]
 
 
@@ -318,18 +353,51 @@ class SendRecord:
     note: str
 
 
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    owner: str
+    host: str
+    pid: int
+    taken_at: str
+    expires_at: float
+
+    def vacant(self, now: float) -> bool:
+        """Expired, or its process (on this host) is gone."""
+        if self.expires_at <= now:
+            return True
+        return self.host == socket.gethostname() and not _process_alive(self.pid)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+_LEASE_COLUMNS = "name, owner, host, pid, taken_at, expires_at"
 _SUBSCRIBER_COLUMNS = "id, address, name, status, source, created_at, updated_at"
 _DELIVERY_COLUMNS = "id, issue, subscriber_id, address, status, attempts, last_reply"
 
 
 class Store:
-    """One SQLite connection shared by the threads of a send, guarded by a lock."""
+    """One SQLite connection shared by the threads of a send, guarded by a lock.
 
-    def __init__(self, path: str | Path):
+    `create=False` (send, serve, every command that only reads or changes subscribers)
+    refuses a missing or empty file: a mistyped MASTHEAD_DB must not become a new, empty
+    list. `created` says whether this open made the file.
+    """
+
+    def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path)
         self._lock = threading.RLock()
+        self.created = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.created = _prepare_file(self.path, create)
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30
             )
@@ -339,6 +407,8 @@ class Store:
             raise StoreError(f"subscriber store {self.path} cannot be opened: {error}") from error
 
     def _configure(self) -> None:
+        # SQLite gives the -wal and -shm files the mode of the store file (0600 when we
+        # created it).
         self._db.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode survives a killed process (only power loss can drop the
         # last commits) and avoids an fsync per delivery row.
@@ -677,9 +747,17 @@ class Store:
         )
         return [Delivery(*row) for row in rows]
 
-    def record_delivery(self, delivery_id: int, status: str, reply: str) -> None:
+    def record_delivery(
+        self,
+        delivery_id: int,
+        status: str,
+        reply: str,
+        hard_bounce: dict[str, Any] | None = None,
+    ) -> None:
         """The server answered: sent or failed, in its own transaction, right now, with the
-        subscriber's `sent` or `failed` event."""
+        subscriber's `sent` or `failed` event. `hard_bounce` (its evidence) says the reply
+        means the address is gone: the subscriber becomes `bounced` in the same transaction.
+        """
         now = utc_now()
         with self.transaction() as db:
             cursor = db.execute(
@@ -690,6 +768,32 @@ class Store:
             )
             if cursor.rowcount == 1:
                 self._delivery_event(db, delivery_id, status, reply, now)
+                if hard_bounce is not None:
+                    self._bounce_at_send(db, delivery_id, hard_bounce)
+
+    def _bounce_at_send(
+        self, db: sqlite3.Connection, delivery_id: int, evidence: dict[str, Any]
+    ) -> None:
+        row = db.execute(
+            f"SELECT {', '.join('s.' + c for c in _SUBSCRIBER_COLUMNS.split(', '))}, d.issue"
+            " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.id = ?",
+            (delivery_id,),
+        ).fetchone()
+        if row is None:
+            return
+        subscriber = Subscriber(*row[:-1])
+        facts = {"issue": row[-1], **evidence}
+        if subscriber.status in ("active", "pending"):
+            self.change_status(db, subscriber, "bounced", "hard bounce", "send", facts)
+        else:
+            record_event(db, subscriber, "hard bounce", "send", facts)
+
+    @staticmethod
+    def lookup_id(db: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
+        row = db.execute(
+            f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)
+        ).fetchone()
+        return Subscriber(*row) if row else None
 
     @staticmethod
     def _delivery_event(
@@ -702,6 +806,42 @@ class Store:
             db, row[1], row[2], status, now, "send", {"issue": row[0], "reply": reply[:300]}
         )
 
+    # -- leases ---------------------------------------------------------------------------
+
+    def take_lease(self, name: str, owner: str, seconds: float) -> Lease | None:
+        """Take lease `name` for `owner` for `seconds`; None if taken, else the holder.
+
+        Taken when free, expired, already ours, or held by a process of this host that
+        is gone (SIGKILL leaves the row behind, never the process).
+        """
+        now = time.time()
+        with self.transaction() as db:
+            row = db.execute(
+                f"SELECT {_LEASE_COLUMNS} FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            holder = Lease(*row) if row else None
+            if holder is not None and holder.owner != owner and not holder.vacant(now):
+                return holder
+            db.execute(
+                "INSERT OR REPLACE INTO leases (name, owner, host, pid, taken_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, owner, socket.gethostname(), os.getpid(), utc_now(), now + seconds),
+            )
+        return None
+
+    def renew_lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Push the expiry on; False if the lease is no longer ours (it expired, was taken)."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?",
+                (time.time() + seconds, name, owner),
+            )
+        return cursor.rowcount == 1
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
     def record_attempt(self, delivery_id: int, reply: str) -> None:
         """A transient failure: the row stays queued, its reply and count are kept."""
         with self.transaction() as db:
@@ -710,6 +850,39 @@ class Store:
                 " WHERE id = ?",
                 (reply[:1000], utc_now(), delivery_id),
             )
+
+
+def _prepare_file(path: Path, create: bool) -> bool:
+    """Check the store file exists and is not empty, or create it 0600; True if created.
+
+    A 0-byte file is never a store we wrote (the first open writes a header); with `create`
+    it is taken as new, otherwise refused like a missing one.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    if info is not None and info.st_nlink > 1:
+        # SQLite names the WAL and its lock after the path: under two names one store has
+        # two WALs, so writers through each name cannot see (or exclude) each other.
+        raise StoreError(
+            f"subscriber store {path} has {info.st_nlink} hard links: SQLite cannot share a "
+            "store under two names; remove the other link (a symlink is safe)"
+        )
+    size = info.st_size if info is not None else None
+    if size:
+        return False
+    if not create:
+        state = "is empty (0 bytes)" if size == 0 else "does not exist"
+        raise StoreMissing(
+            f"subscriber store {path} {state}: check MASTHEAD_DB and NEWSLETTER['store'];"
+            " `subscribers add` or `subscribers import` creates a new one"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Subscriber addresses are personal data: owner only, whatever the umask.
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+    return True
 
 
 def _check_status(status: str) -> None:

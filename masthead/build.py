@@ -42,6 +42,7 @@ class BuildReport:
     latest_issue: int | None = None  # the newest issue built (a draft too, with --drafts)
     warnings: list[Problem] = field(default_factory=list)
     pelican_warnings: list[str] = field(default_factory=list)  # Pelican's own, not ours
+    search_seconds: float | None = None  # Pagefind's indexing, part of the build (None: off)
 
     @property
     def warning_count(self) -> int:
@@ -96,6 +97,9 @@ def build(
         forget_pages()
     report = _report(Path(settings["OUTPUT_PATH"]), captured[0])
     report.pelican_warnings = pelican_warnings
+    report.search_seconds = settings.get("NEWSLETTER_SEARCH_SECONDS")
+    if settings.get("NEWSLETTER_SEARCH_PROBLEM"):
+        report.warnings = [*report.warnings, settings["NEWSLETTER_SEARCH_PROBLEM"]]
     return report
 
 

@@ -81,6 +81,9 @@ MINIMAL = {
 }
 
 
+TODAY = "2025-01-15"
+
+
 def write_tree(root: Path, files: dict[str, str | None]) -> Path:
     """Write `files` (content-relative path -> text; None deletes) under root/content."""
     content = root / "content"
@@ -100,6 +103,8 @@ def tree(tmp_path: Path):
 
     def make(changes: dict[str, str | None] | None = None, **options):
         content = write_tree(tmp_path, {**MINIMAL, **(changes or {})})
+        # "Today" for past/upcoming events: the day after issue 2, so its workshop is ahead.
+        options["extra"] = {"NEWSLETTER_TODAY": TODAY, **(options.get("extra") or {})}
         return site.build(ROOT / "pelicanconf.py", tmp_path / "output", content=content, **options)
 
     return make

@@ -151,6 +151,7 @@ def edition_json(number: int, status: str, files: dict[str, bytes], sources: dic
 class Received:
     rcpt: str
     content: bytes
+    sender: str = ""  # the envelope sender (MAIL FROM)
 
     @property
     def message(self) -> EmailMessage:
@@ -204,7 +205,7 @@ class ScriptedHandler:
         if reply:
             return reply
         with self.lock:
-            self.received.append(Received(rcpt, envelope.original_content))
+            self.received.append(Received(rcpt, envelope.original_content, envelope.mail_from))
         return "250 2.0.0 Ok: queued"
 
     def by_recipient(self) -> dict[str, list[Received]]:

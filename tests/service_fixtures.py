@@ -123,6 +123,7 @@ class Service:
         )
 
     def start(self, *options: str) -> None:
+        self.store().close()  # serve refuses a missing store: make it as `subscribers add` would
         log = (self.root / "serve.log").open("w")
         command = [sys.executable, "publish.py", "--settings", str(self.settings_path)]
         self.process = subprocess.Popen(

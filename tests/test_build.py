@@ -3,13 +3,10 @@ contract in DESIGN.md."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 class Page(HTMLParser):
@@ -61,25 +58,54 @@ def test_output_contract_pages_exist(site):
         "topics/listening/index.html",
         "topics/escalation/index.html",
         "feeds/all.atom.xml",
+        "feeds/all.rss.xml",
+        "feeds/all.json",
         "feeds/series/listen.atom.xml",
+        "feeds/series/listen.rss.xml",
+        "feeds/series/listen.json",
+        "feeds/topics/listening.atom.xml",
+        "feeds/topics/listening.rss.xml",
+        "feeds/topics/listening.json",
         "about/index.html",
         "subscribe/index.html",
         "unsubscribe/index.html",
+        "archive/index.html",
+        "search/index.html",
+        "pagefind/pagefind-ui.js",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        "issues/2/workshop/event.ics",
         "theme/css/style.css",
+        "theme/favicon.svg",
     ]:
         assert (site / name).is_file(), name
 
 
-def test_home_lists_latest_issue_first_then_every_issue(site):
+def test_home_shows_the_latest_issue_then_recent_ones_and_the_archive(site):
     page = Page(site / "index.html")
-    assert "Latest: Issue #2 — Listening, again" in page.words
     words = page.words
-    assert words.index("Issue #2: Listening, again") < words.index("Issue #1: Listening first")
+    assert "Latest issue · #2 · Jan 14, 2025 Listening, again" in words
+    assert "Listening again" in page.links["/issues/2/two/"]  # the latest issue's articles
+    assert words.index("Listening, again") < words.index("Recent issues")
+    assert "#1 · Jan 7, 2025 Listening first The first one" in words  # number, date, summary
+    assert "Every issue, by year (2)" in page.links["/archive/"]
 
 
-def test_issue_page_masthead_welcome_and_navigation(site):
+def test_archive_groups_every_issue_by_year_newest_first(tree, tmp_path):
+    tree({"issues/003.md": "---\nnumber: 3\ndate: 2026-01-06\n---\nNew year.\n"})
+    page = Page(tmp_path / "output/archive/index.html")
+    words = page.words
+    assert words.index("2026 1 issue") < words.index("#3") < words.index("2025 2 issues")
+    assert words.index("#2 · Jan 14, 2025") < words.index("#1 · Jan 7, 2025")
+    assert "2025" in page.links["#year-2025"]
+
+
+def test_issue_page_is_headed_by_its_subject(site):
     page = Page(site / "issues/2/index.html")
-    assert "Front Line Issue #2 Tuesday, January 14, 2025" in page.words
+    assert "Front Line · Issue #2 · Tuesday, January 14, 2025 Listening, again" in page.words
+    html = (site / "issues/2/index.html").read_text()
+    assert "<h1>Listening, again</h1>" in html
     assert "Listening again" in page.links["#two"]
     assert "part one" in page.links["/issues/1/one/"]  # {filename} link in the welcome
     assert "← Issue #1" in page.links["/issues/1/"]
@@ -117,23 +143,31 @@ def test_topical_index_a_to_z_with_issue_and_date(site):
     page = Page(site / "topics/index.html")
     words = page.words
     assert words.index("Escalation") < words.index("Listening")
-    assert "Listening again Issue #2, Tuesday, January 14, 2025" in words
+    assert "Listening 2" in words  # the topic and how many articles it has
     assert "Listening" in page.links["/topics/listening/"]
+    assert "L" in page.links["#letter-L"]
+
+
+def test_topic_pages_list_newest_first(site):
+    words = Page(site / "topics/listening/index.html").words
+    assert "2 articles, newest first" in words
+    assert words.index("Listening again") < words.index("Listening first")
+
+
+def test_series_index_lists_running_series_before_completed_ones(tree, tmp_path):
+    done = {
+        "series/aaa.md": "---\ntitle: AAA done\nparts: [Only]\n---\nOne part.\n",
+        "articles/only.md": "---\ntitle: Only\nissue: 1\nseries: aaa\npart: 1\n---\nx\n",
+    }
+    tree(done)
+    words = Page(tmp_path / "output/series/index.html").words
+    assert words.index("Running") < words.index("LISTEN") < words.index("Completed")
+    assert words.index("Completed") < words.index("AAA done")
 
 
 def test_topical_index_is_linked_from_every_page(site):
     for path in site.rglob("index.html"):
         assert "/topics/" in Page(path).links, path
-
-
-def test_feeds_parse_as_atom(site):
-    feed = ET.parse(site / "feeds/all.atom.xml").getroot()
-    assert feed.tag == f"{ATOM}feed"
-    titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
-    assert titles == ["Front Line #2: Listening, again", "Front Line #1: Listening first"]
-    series = ET.parse(site / "feeds/series/listen.atom.xml").getroot()
-    titles = [e.findtext(f"{ATOM}title") for e in series.iter(f"{ATOM}entry")]
-    assert titles == ["Part 2 of 3: Listening again", "Part 1 of 3: Listening first"]
 
 
 def test_publisher_details_on_every_page(site):
@@ -146,6 +180,14 @@ def test_subscribe_page_form_posts_to_the_service(site):
     html = (site / "subscribe/index.html").read_text()
     assert 'action="https://frontline.example.org/service/subscribe"' in html
     assert 'name="website"' in html  # the honeypot
+    assert html.index('name="address"') < html.index("Join us.")  # the form comes first
+
+
+@pytest.mark.parametrize("page", ["index.html", "issues/2/index.html", "issues/2/two/index.html"])
+def test_inline_subscribe_form_on_home_issue_and_article(site, page):
+    html = (site / page).read_text()
+    assert html.count('action="https://frontline.example.org/service/subscribe"') == 1
+    assert 'type="email"' in html and 'name="website"' in html
 
 
 def test_drafts_are_built_only_when_asked(tree, tmp_path):
@@ -165,13 +207,17 @@ def test_pages_other_than_indexes_do_not_grow_with_the_archive(tree, tmp_path):
         for n in range(3, 23)
     }
     tree(extra)
+    home = Page(tmp_path / "output/index.html").links
+    assert len({h for h in home if h.startswith("/issues/") and h.count("/") == 3}) == 7
     issue_links = Page(tmp_path / "output/issues/2/index.html").links
-    # its own articles, the article it cites, and the previous and next issues
+    # its own articles (and the event's calendar file), the article it cites, and the
+    # previous and next issues
     assert sorted(h for h in issue_links if h.startswith("/issues/")) == [
         "/issues/1/",
         "/issues/1/one/",
         "/issues/2/two/",
         "/issues/2/workshop/",
+        "/issues/2/workshop/event.ics",
         "/issues/3/",
     ]
 
@@ -220,3 +266,11 @@ def test_edition_sources_are_the_bytes_the_build_read(tmp_path):
     assert write_editions(newsletter, settings, tmp_path / "output", tmp_path) == []
     meta = json.loads((tmp_path / "output/editions/2/edition.json").read_text())
     assert meta["sources"]["content/articles/two.md"] == read
+
+
+def test_search_page_without_javascript_points_to_the_topical_index(site):
+    html = (site / "search/index.html").read_text()
+    fallback = html[html.index("<noscript>") : html.index("</noscript>")]
+    assert 'href="/topics/"' in fallback
+    assert "data-pagefind-body" in (site / "issues/2/two/index.html").read_text()
+    assert "data-pagefind-body" not in (site / "topics/index.html").read_text()  # listings

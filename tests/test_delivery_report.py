@@ -104,6 +104,7 @@ def test_status_n_prints_the_report_and_draws_the_plot(newsletter, smtp_server):
 
 def test_a_plot_needs_png_or_svg_and_answered_deliveries(newsletter, smtp_server):
     newsletter.build()
+    newsletter.store().close()  # status never creates a store
     bad = invoke(newsletter, "status", "1", "--plot", str(newsletter.root / "x.gif"))
     assert bad.exit_code == 2 and "name a .png or .svg file" in bad.output
     empty = invoke(newsletter, "status", "1", "--plot", str(newsletter.root / "x.png"))

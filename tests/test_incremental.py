@@ -204,9 +204,13 @@ def test_unchanged_files_keep_their_bytes_inode_and_mtime(tree, tmp_path):
     before = {p.relative_to(output): p.stat() for p in output.rglob("*") if p.is_file()}
     tree({"articles/workshop.md": MINIMAL["articles/workshop.md"] + "Bring a friend.\n"})
     after = {p.relative_to(output): p.stat() for p in output.rglob("*") if p.is_file()}
-    assert after.keys() == before.keys()
-    changed = {p for p in after if after[p].st_ino != before[p].st_ino}
-    kept = set(after) - changed
+    # Pagefind names its index files after their content: those change names, not bytes.
+    assert {p for p in after if p.parts[0] != "pagefind"} == {
+        p for p in before if p.parts[0] != "pagefind"
+    }
+    common = after.keys() & before.keys()
+    changed = {p for p in common if after[p].st_ino != before[p].st_ino}
+    kept = common - changed
     assert Path("issues/2/workshop/index.html") in changed
     assert Path("editions/2/email.html") in changed and Path("editions/1/email.html") in kept
     assert Path("issues/1/one/index.html") in kept and Path("about/index.html") in kept

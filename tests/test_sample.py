@@ -101,11 +101,28 @@ def contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def test_stylesheet_colours_meet_wcag_aa():
-    css = (ROOT / "theme/static/css/style.css").read_text()
-    for scheme in re.findall(r":root \{([^}]*)\}", css):  # light, then dark
-        colours = dict(re.findall(r"--(\w+): (#[0-9a-f]{6})", scheme))
-        for text in ("ink", "muted", "link", "accent"):
-            for background in ("paper", "tint"):
-                ratio = contrast(colours[text], colours[background])
-                assert ratio >= 4.5, f"{text} on {background}: {ratio:.2f}"
+def palettes(css: str) -> dict[str, dict[str, str]]:
+    """The light palette (the first :root with colours) and the one inside
+    `@media (prefers-color-scheme: dark)`."""
+    dark_at = css.index("@media (prefers-color-scheme: dark)")
+    found = {}
+    for match in re.finditer(r":root \{([^}]*)\}", css):
+        colours = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", match.group(1)))
+        if colours:
+            found.setdefault("dark" if match.start() > dark_at else "light", colours)
+    return found
+
+
+def test_stylesheet_colours_meet_wcag_aa_in_light_and_dark():
+    found = palettes((ROOT / "theme/static/css/style.css").read_text())
+    assert set(found) == {"light", "dark"}
+    assert found["light"].keys() == found["dark"].keys()
+    for scheme, colours in found.items():
+        pairs = [(t, b) for t in ("ink", "muted", "link", "accent") for b in ("paper", "tint")]
+        pairs.append(("on-link", "link"))  # button text on the button
+        for text, background in pairs:
+            ratio = contrast(colours[text], colours[background])
+            assert ratio >= 4.5, f"{scheme}: {text} on {background}: {ratio:.2f}"
+        for background in ("paper", "tint"):  # form field borders: non-text contrast
+            ratio = contrast(colours["field"], colours[background])
+            assert ratio >= 3, f"{scheme}: field border on {background}: {ratio:.2f}"

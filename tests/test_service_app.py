@@ -133,6 +133,7 @@ def test_serve_on_a_port_in_use_is_one_line(bare_newsletter):
 
     from tests.conftest import ROOT
 
+    bare_newsletter.store().close()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from delivery.tokens import CONFIRM, UNSUBSCRIBE, make_token
+from tests.conftest import ROOT
 
 pytest_plugins = ["delivery_fixtures", "service_fixtures"]
 SECRET = "test-secret-0123456789-abcdef"  # delivery_fixtures.SECRET (imported, it could
@@ -246,7 +247,7 @@ def test_pages_use_the_archives_stylesheet(service):
     )
     css = service.get("/style.css")
     assert css.headers["Content-Type"] == "text/css; charset=utf-8"
-    assert css.body.startswith(b"/* One small stylesheet.")
+    assert css.body == (ROOT / "theme/static/css/style.css").read_bytes()
 
 
 def test_stopping_the_service_still_sends_the_confirmations_it_promised(service):

@@ -6,14 +6,18 @@ the previous output exactly as it was; files that did not change keep their byte
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from pathlib import Path
 
 from pelican import signals
 
-from . import output_tree
-from .generator import NewsletterGenerator
+from . import output_tree, timing
+from .containment import scan
+from .generator import NewsletterGenerator, project_root
+from .reader import KINDS
+from .search import index_site
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +36,22 @@ def swap_output(pelican) -> None:
     building = Path(pelican.output_path)
     if not building.is_dir():
         return
+    index_search(pelican.settings, building)
     output_tree.swap(building, target)
     logger.info("Output written to %s", target)
+
+
+def index_search(settings: dict, building: Path) -> None:
+    """Pagefind over the finished pages, before the swap: the new output arrives searchable.
+    The seconds it took and any warning are left in the settings for the build report."""
+    if settings.get("NEWSLETTER_SEARCH", True) is False:
+        return
+    with timing.phase("search"):
+        seconds, problem = index_site(building)
+    settings["NEWSLETTER_SEARCH_SECONDS"] = seconds
+    if problem:
+        logger.warning("%s", problem)
+        settings["NEWSLETTER_SEARCH_PROBLEM"] = problem
 
 
 def discard_unfinished(output: str | Path) -> None:
@@ -43,11 +61,38 @@ def discard_unfinished(output: str | Path) -> None:
     output_tree.discard(building, target)
 
 
+def guard_content(pelican) -> None:
+    """Before Pelican reads pages or copies static files: every entry under content/ that
+    must not be read (a symlink leaving content/, a FIFO, a device) is kept from Pelican's
+    readers and its static copy, and reported by the newsletter generator as an error."""
+    settings = pelican.settings
+    content = Path(settings["PATH"])
+    refused = scan(content, project_root(settings), KINDS, settings["IGNORE_FILES"])
+    settings["NEWSLETTER_REFUSED"] = refused
+    names = {Path(problem.path).name for problem in refused}
+    settings["IGNORE_FILES"] = [*settings["IGNORE_FILES"], *map(glob.escape, sorted(names))]
+    for key in ("PAGE_PATHS", "STATIC_PATHS"):  # a refused folder Pelican would walk itself
+        settings[key] = [path for path in settings[key] if path not in names]
+
+
+def keep_static_inside(generator) -> None:
+    """Defence in depth: no static file whose real path leaves content/ is ever copied."""
+    content = os.path.realpath(generator.path) + os.sep
+    inside = [
+        f for f in generator.staticfiles if os.path.realpath(f.source_path).startswith(content)
+    ]
+    for static in set(generator.staticfiles) - set(inside):
+        logger.error("%s: leaves content/: not copied", static.source_path)
+    generator.staticfiles = inside
+
+
 def get_generators(pelican):
     return NewsletterGenerator
 
 
 def register() -> None:
     signals.initialized.connect(build_elsewhere)
+    signals.initialized.connect(guard_content)
+    signals.static_generator_finalized.connect(keep_static_inside)
     signals.get_generators.connect(get_generators)
     signals.finalized.connect(swap_output)

@@ -1,77 +1,188 @@
-"""Atom feeds: every issue, and one per series (its published parts)."""
+"""Feeds in three formats: every issue, one per series, one per topic; full text, absolute URLs.
+
+Atom and RSS 2.0 come from Pelican's feedgenerator; JSON Feed 1.1 is plain json.dumps.
+Each feed is written as `<stem>.atom.xml`, `<stem>.rss.xml` and `<stem>.json`.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from feedgenerator import Atom1Feed
+from feedgenerator import Atom1Feed, Rss201rev2Feed
 
-from .model import Issue, Newsletter, Series
+from .links import Absolutiser
+from .model import Article, Issue, Newsletter, Series, Topic
+from .sharing import site_base
+
+# (file suffix, MIME type, label) of each format, in the order pages advertise them.
+FORMATS = (
+    (".atom.xml", "application/atom+xml", "Atom"),
+    (".rss.xml", "application/rss+xml", "RSS"),
+    (".json", "application/feed+json", "JSON Feed"),
+)
+ALL = "feeds/all"
+
+
+def stem_of(thing: Series | Topic | None = None) -> str:
+    """The feeds of a series, of a topic, or (None) of every issue, without the suffix."""
+    if isinstance(thing, Series):
+        return series_stem(thing)
+    return topic_stem(thing) if isinstance(thing, Topic) else ALL
+
+
+def series_stem(series: Series) -> str:
+    return f"feeds/series/{series.slug}"
+
+
+def topic_stem(topic: Topic) -> str:
+    return f"feeds/topics/{topic.slug}"
+
+
+@dataclass
+class Entry:
+    title: str
+    url: str  # absolute
+    html: str  # the full text, links absolute
+    summary: str
+    date: datetime.date
+    authors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Feed:
+    stem: str  # "feeds/all": the files are stem + each suffix
+    title: str
+    home: str  # absolute URL of the page the feed follows
+    description: str
+    entries: list[Entry]
 
 
 def write_feeds(newsletter: Newsletter, settings: dict, output: Path) -> None:
-    base = (settings["SITEURL"] or settings["NEWSLETTER"]["public_url"]).rstrip("/")
-    _write(_issues_feed(newsletter, settings, base), output / "feeds" / "all.atom.xml")
-    for series in newsletter.series.values():
-        _write(_series_feed(series, settings, base), output / series.feed_url)
-
-
-def _issues_feed(newsletter: Newsletter, settings: dict, base: str) -> Atom1Feed:
+    writer = _Writer(settings, newsletter)
+    latest = int(settings.get("FEED_MAX_ITEMS") or 20)  # Pelican's setting
     name = settings["NEWSLETTER"]["name"]
-    feed = Atom1Feed(
-        title=name,
-        link=f"{base}/",
-        feed_url=f"{base}/feeds/all.atom.xml",
-        description=settings["NEWSLETTER"].get("tagline", ""),
-        language=settings.get("DEFAULT_LANG", "en"),
+    issues = list(reversed(newsletter.published_issues))[:latest]
+    writer.write(
+        Feed(
+            ALL,
+            name,
+            writer.url(""),
+            settings["NEWSLETTER"].get("tagline", ""),
+            [writer.issue_entry(i, name) for i in issues],
+        ),
+        output,
     )
-    for issue in reversed(newsletter.published_issues):
-        feed.add_item(
-            title=f"{name} #{issue.number}: {issue.subject}",
-            link=f"{base}/{issue.url}",
-            unique_id=f"{base}/{issue.url}",
-            description=_issue_summary(issue, base),
-            updateddate=_moment(issue.date),
-            pubdate=_moment(issue.date),
+    for series in newsletter.series.values():
+        parts = [writer.article_entry(p.article) for p in reversed(series.published_parts)]
+        title = f"{name}: {series.title}"
+        home = writer.url(series.url)
+        writer.write(Feed(series_stem(series), title, home, series.subtitle or "", parts), output)
+    for topic in newsletter.topics.values():
+        articles = [a for a in topic.newest_first if not a.issue.is_draft][:latest]
+        entries = [writer.article_entry(a) for a in articles]
+        title = f"{name}: {topic.name}"
+        home = writer.url(topic.url)
+        writer.write(Feed(topic_stem(topic), title, home, "", entries), output)
+
+
+class _Writer:
+    def __init__(self, settings: dict, newsletter: Newsletter):
+        self.base = site_base(settings)
+        self.language = settings.get("DEFAULT_LANG", "en")
+        self.links = Absolutiser(self.base, str(settings.get("SITEURL") or ""), newsletter.url_of)
+
+    def url(self, path: str) -> str:
+        return self.links.page(path)
+
+    def absolute(self, html: str) -> str:
+        return self.links.rewrite_html(html)[0]
+
+    def issue_entry(self, issue: Issue, name: str) -> Entry:
+        parts = [issue.welcome_html]
+        for article in issue.articles:
+            byline = f"<p>By {escape(article.byline)}</p>" if article.byline else ""
+            heading = f'<h2><a href="{self.url(article.url)}">{escape(article.title)}</a></h2>'
+            parts.append(heading + byline + article.body_html)
+        authors = sorted({name for a in issue.articles for name in a.authors})
+        return Entry(
+            f"{name} #{issue.number}: {issue.subject}",
+            self.url(issue.url),
+            self.absolute("\n".join(parts)),
+            issue.summary,
+            issue.date,
+            authors,
         )
-    return feed
 
-
-def _series_feed(series: Series, settings: dict, base: str) -> Atom1Feed:
-    feed = Atom1Feed(
-        title=f"{settings['NEWSLETTER']['name']}: {series.title}",
-        link=f"{base}/{series.url}",
-        feed_url=f"{base}/{series.feed_url}",
-        description=series.subtitle or "",
-    )
-    for part in reversed(series.published_parts):
-        article = part.article
-        feed.add_item(
-            title=f"Part {part.number} of {series.total}: {article.title}",
-            link=f"{base}/{article.url}",
-            unique_id=f"{base}/{article.url}",
-            author_name=article.byline or None,
-            description=article.body_html,
-            updateddate=_moment(article.issue.date),
-            pubdate=_moment(article.issue.date),
+    def article_entry(self, article: Article) -> Entry:
+        title = article.title
+        if article.series:
+            title = f"Part {article.part} of {article.series.total}: {title}"
+        return Entry(
+            title,
+            self.url(article.url),
+            self.absolute(article.body_html),
+            article.summary or "",
+            article.issue.date,
+            article.authors,
         )
-    return feed
 
+    def write(self, feed: Feed, output: Path) -> None:
+        path = output / feed.stem
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for kind, suffix in ((Atom1Feed, ".atom.xml"), (Rss201rev2Feed, ".rss.xml")):
+            with open(f"{path}{suffix}", "w", encoding="utf-8") as out:
+                self._xml(kind, feed, suffix).write(out, "utf-8")
+        Path(f"{path}.json").write_text(self._json(feed), encoding="utf-8")
 
-def _issue_summary(issue: Issue, base: str) -> str:
-    items = "".join(
-        f'<li><a href="{base}/{a.url}">{escape(a.title)}</a></li>' for a in issue.articles
-    )
-    return f"{issue.welcome_html}<ul>{items}</ul>"
+    def _xml(self, kind: type, feed: Feed, suffix: str):
+        made = kind(
+            title=feed.title,
+            link=feed.home,
+            feed_url=self.url(feed.stem + suffix),
+            description=feed.description,
+            language=self.language,
+        )
+        atom = kind is Atom1Feed  # Atom has <summary> and <content>; RSS 2.0 one description
+        for entry in feed.entries:
+            made.add_item(
+                title=entry.title,
+                link=entry.url,
+                unique_id=entry.url,
+                author_name=", ".join(entry.authors) or None,
+                description=(entry.summary or entry.title) if atom else entry.html,
+                content=entry.html if atom else None,
+                pubdate=_moment(entry.date),
+                updateddate=_moment(entry.date),
+            )
+        return made
+
+    def _json(self, feed: Feed) -> str:
+        data = {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": feed.title,
+            "home_page_url": feed.home,
+            "feed_url": self.url(feed.stem + ".json"),
+            "description": feed.description,
+            "language": self.language,
+            "items": [
+                {
+                    "id": entry.url,
+                    "url": entry.url,
+                    "title": entry.title,
+                    "content_html": entry.html,
+                    **({"summary": entry.summary} if entry.summary else {}),
+                    "date_published": _moment(entry.date).isoformat(),
+                    "authors": [{"name": name} for name in entry.authors],
+                }
+                for entry in feed.entries
+            ],
+        }
+        return json.dumps(data, ensure_ascii=False, indent=1)
 
 
 def _moment(date: datetime.date) -> datetime.datetime:
     return datetime.datetime(date.year, date.month, date.day, tzinfo=datetime.UTC)
-
-
-def _write(feed: Atom1Feed, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
-        feed.write(out, "utf-8")

@@ -8,9 +8,26 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import unicodedata
 
-from .problems import Problem
+from .problems import Problem, preview
 from .reader import RawFile
+
+MAX_LINE = 1_000  # characters in a one-line field: a subject line, a title, a summary
+LINE_BREAKS = {"\n", "\r", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"}
+
+
+def forbidden_character(text: str) -> str | None:
+    """What makes `text` unfit for a one-line field (a title, a subject header, a feed
+    entry), or None: a line break of any kind, or a control character (NUL, ESC, …)."""
+    if len(text) > MAX_LINE:
+        return f"is {len(text):,} characters long: keep it under {MAX_LINE:,}"
+    for column, char in enumerate(text, start=1):
+        if char in LINE_BREAKS:
+            return "must be one line: join its lines"
+        if unicodedata.category(char) == "Cc" and char != "\t":
+            return f"holds the control character U+{ord(char):04X} at column {column}: remove it"
+    return None
 
 
 class Fields:
@@ -36,8 +53,9 @@ class Fields:
         text = str(value).strip()
         if not text:
             return self._missing(key, required, hint)
-        if "\n" in text or "\r" in text:
-            return self.problem(key, f"field '{key}' must be one line: join its lines")
+        wrong = forbidden_character(text)
+        if wrong:
+            return self.problem(key, f"field '{key}' {wrong}")
         return text
 
     def positive_int(self, key: str, required: bool = False, most: int = 99_999) -> int | None:
@@ -46,7 +64,7 @@ class Fields:
             return self._missing(key, required, "<number>")
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
             return self.problem(
-                key, f"field '{key}' must be a whole number from 1 to {most}, not {value!r}"
+                key, f"field '{key}' must be a whole number from 1 to {most}, not {preview(value)}"
             )
         return value
 
@@ -61,20 +79,24 @@ class Fields:
         try:
             return datetime.date.fromisoformat(str(value).strip())
         except ValueError:
-            return self.problem(key, f"field '{key}' must be a date as YYYY-MM-DD, not {value!r}")
+            return self.problem(
+                key, f"field '{key}' must be a date as YYYY-MM-DD, not {preview(value)}"
+            )
 
     def moment(self, key: str) -> datetime.date | datetime.datetime | None:
         """A date, or a date and time ("2025-03-20 17:45")."""
         value = self.raw.meta.get(key)
         if value is None or isinstance(value, datetime.date):
             return value
-        text = str(value).strip()
+        text = str(value).strip() if isinstance(value, str | int | float) else ""
         try:
             if len(text) == len("YYYY-MM-DD"):
                 return datetime.date.fromisoformat(text)
             return datetime.datetime.fromisoformat(text)
         except ValueError:
-            message = f"field '{key}' must be YYYY-MM-DD or 'YYYY-MM-DD HH:MM', not {value!r}"
+            message = (
+                f"field '{key}' must be YYYY-MM-DD or 'YYYY-MM-DD HH:MM', not {preview(value)}"
+            )
             return self.problem(key, message)
 
     def text_list(self, key: str) -> list[str] | None:
@@ -82,7 +104,10 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, list) or not all(
-            isinstance(item, str | int) and str(item).strip() and "\n" not in str(item).strip()
+            isinstance(item, str | int)
+            and not isinstance(item, bool)
+            and str(item).strip()
+            and not forbidden_character(str(item).strip())
             for item in value
         ):
             message = f"field '{key}' must be a list of one-line texts, like `{key}: [a, b]`"
@@ -91,9 +116,9 @@ class Fields:
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:
         value = self.raw.meta.get(key, options[0])
-        if value not in options:
+        if not isinstance(value, str) or value not in options:
             allowed = " or ".join(options)
-            self.problem(key, f"field '{key}' must be {allowed}, not {value!r}")
+            self.problem(key, f"field '{key}' must be {allowed}, not {preview(value)}")
             return options[0]
         return value
 
@@ -101,9 +126,11 @@ class Fields:
         for key in self.raw.meta:
             if key in known:
                 continue
-            close = difflib.get_close_matches(str(key), known, n=1)
+            close = difflib.get_close_matches(str(key)[:100], known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             known_list = ", ".join(known)
             self.problem(
-                str(key), f"unknown field '{key}'{hint}; known fields: {known_list}", warning=True
+                str(key),
+                f"unknown field {preview(key)}{hint}; known fields: {known_list}",
+                warning=True,
             )

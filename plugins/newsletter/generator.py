@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+import posixpath
+import xml.etree.ElementTree as ET
+from itertools import groupby
 from pathlib import Path
 
 from pelican.generators import Generator
 
-from . import feeds, timing
+from . import events, feeds, timing
 from .cache import BuildCache
 from .edition import write_editions
 from .html_tools import demote_headings
 from .loader import load_newsletter
 from .model import Newsletter
-from .problems import ContentError, Problem
+from .problems import ContentError, Problem, preview
 from .settings import check_settings, sections_setting
+from .sharing import Sharing, site_base
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +37,8 @@ class NewsletterGenerator(Generator):
 
     def generate_context(self) -> None:
         root = project_root(self.settings)
-        problems = check_settings(self.settings)
+        problems = check_settings(self.settings) + self.settings.get("NEWSLETTER_REFUSED", [])
+        problems += page_collisions(self._pages(), root, self.settings.get("STATIC_PATHS", []))
         self.cache = BuildCache.from_settings(self.settings, root)
         try:
             self.newsletter, warnings = load_newsletter(
@@ -54,12 +60,23 @@ class NewsletterGenerator(Generator):
             logger.warning("%s", problem)
         self.context["newsletter"] = self.newsletter
         self.context["build_warnings"] = self.warnings
+        self.context.update(template_helpers(self.newsletter, self.settings))
+        self.sitemap: list[tuple[str, datetime.date]] = []  # (url, lastmod) of indexed pages
+
+    def _pages(self) -> list:
+        """Pelican's pages (read before this generator runs), hidden and draft ones too."""
+        keys = ("pages", "hidden_pages", "draft_pages")
+        return [page for key in keys for page in self.context.get(key, [])]
 
     def generate_output(self, writer) -> None:
+        output = Path(self.output_path)
         with timing.phase("pages"):
             self._write_pages(writer)
         with timing.phase("feeds"):
-            feeds.write_feeds(self.newsletter, self.settings, Path(self.output_path))
+            feeds.write_feeds(self.newsletter, self.settings, output)
+        with timing.phase("sitemap and calendars"):
+            events.write_calendars(self.newsletter, self._base, self._timezone, output)
+            self._write_sitemap(output)
         with timing.phase("editions"):
             self._write_editions()
         self.cache.prune()
@@ -69,27 +86,72 @@ class NewsletterGenerator(Generator):
 
     def _write_pages(self, writer) -> None:
         newsletter = self.newsletter
-        self._page(writer, "index.html", "index.html", latest=newsletter.latest)
+        newest = self._newest
+        self._listings(writer, newest)
         for issue in newsletter.issues:
-            self._page(writer, f"{issue.url}index.html", "issue.html", issue=issue)
+            self._page(writer, issue.url, "issue", issue.date, issue=issue, draft=issue.is_draft)
             for article in issue.articles:
-                self._page(writer, f"{article.url}index.html", "article.html", article=article)
-        self._page(writer, "series/index.html", "series_index.html")
+                self._page(writer, article.url, "article", issue.date, article=article)
         for series in newsletter.series.values():
-            self._page(writer, f"{series.url}index.html", "series.html", series=series)
-        self._page(writer, "topics/index.html", "topics.html", letters=topic_letters(newsletter))
+            dates = [p.article.issue.date for p in series.published_parts] or [newest]
+            self._page(writer, series.url, "series", max(dates), series=series)
         for topic in newsletter.topics.values():
-            self._page(writer, f"{topic.url}index.html", "topic.html", topic=topic)
+            dates = [a.issue.date for a in topic.articles if not a.issue.is_draft] or [newest]
+            self._page(writer, topic.url, "topic", max(dates), topic=topic)
+        self._page(writer, "404.html", "404", None, draft=True)  # noindex
 
-    def _page(self, writer, name: str, template: str, **values) -> None:
+    def _listings(self, writer, newest: datetime.date) -> None:
+        newsletter = self.newsletter
+        self._page(writer, "", "index", newest, latest=newsletter.latest)
+        self._page(writer, "archive/", "archive", newest, years=issue_years(newsletter))
+        self._page(writer, "series/", "series_index", newest, series_list=series_order(newsletter))
+        self._page(writer, "topics/", "topics", newest, letters=topic_letters(newsletter))
+        self._page(writer, "search/", "search", newest)
+
+    @property
+    def _timezone(self) -> str:
+        return self.settings.get("TIMEZONE") or "UTC"
+
+    @property
+    def _base(self) -> str:
+        return site_base(self.settings)
+
+    @property
+    def _newest(self) -> datetime.date:
+        """lastmod of the listings: the latest issue's date."""
+        latest = self.newsletter.latest
+        return latest.date if latest else datetime.date.today()
+
+    def _page(self, writer, url: str, template: str, lastmod, draft=False, **values) -> None:
+        """Write one page at `url` ("issues/3/"; a name ending .html is written as is)."""
+        if "article" in values:
+            draft = values["article"].issue.is_draft
+        name = url if url.endswith(".html") else f"{url}index.html"
         writer.write_file(
             name,
-            self.get_template(template.removesuffix(".html")),
+            self.get_template(template),
             self.context,
             relative_urls=self.settings["RELATIVE_URLS"],
-            url=name.removesuffix("index.html"),
+            url=url,
+            page_url=url,
+            noindex=draft,
             **values,
         )
+        if lastmod is not None and not draft:
+            self.sitemap.append((url, lastmod))
+
+    def _write_sitemap(self, output: Path) -> None:
+        """sitemap.xml (every published page, with lastmod) and robots.txt pointing at it."""
+        base = self._base
+        pages = [(page.url, self._newest) for page in self.context.get("pages", [])]
+        root = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
+        for url, lastmod in [*self.sitemap, *pages]:
+            entry = ET.SubElement(root, "url")
+            ET.SubElement(entry, "loc").text = f"{base}/{url}"
+            ET.SubElement(entry, "lastmod").text = lastmod.isoformat()
+        ET.ElementTree(root).write(output / "sitemap.xml", encoding="utf-8", xml_declaration=True)
+        robots = f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
+        (output / "robots.txt").write_text(robots, encoding="utf-8")
 
     def _write_editions(self) -> None:
         problems = write_editions(
@@ -116,9 +178,82 @@ def _reported(problems: list[Problem]) -> ContentError:
     return error
 
 
+# Top-level names the newsletter writes (or a theme's static copy, feeds, search): a page
+# may not be saved there, nor over the home page.
+GENERATED = ("index.html", "issues", "series", "topics", "feeds", "editions", "theme")
+GENERATED += ("sitemap.xml", "robots.txt", "404.html", "favicon.ico", "pagefind")
+
+
+def page_collisions(pages: list, root: Path, static_paths: list[str]) -> list[Problem]:
+    """A page whose Save_as (or slug) would overwrite a generated page, another page, or a
+    file outside the output directory: an error at its Save_as line."""
+    problems, taken = [], {}
+    for page in pages:
+        save_as = posixpath.normpath(str(page.save_as or "")) if page.save_as else ""
+        top = save_as.split("/", 1)[0]
+        reason = None
+        if save_as.startswith(("/", "..")) or "\\" in save_as:
+            reason = "is outside the output directory"
+        elif top in GENERATED or top in static_paths:
+            reason = "would overwrite a page the newsletter generates"
+        elif save_as in taken:
+            reason = f"is already the page of {taken[save_as]}"
+        if save_as:
+            taken.setdefault(save_as, _shown(page.source_path, root))
+        if reason:
+            path = _shown(page.source_path, root)
+            message = f"page saved as {preview(save_as)} {reason}: change its Save_as or Slug"
+            problems.append(Problem(path, _metadata_line(page.source_path), message))
+    return problems
+
+
+def _metadata_line(source_path: str) -> int:
+    """The line of a page's `Save_as:` (else `Slug:`) metadata, for the message."""
+    try:
+        lines = Path(source_path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 1
+    for key in ("save_as:", "slug:"):
+        for number, line in enumerate(lines[:50], start=1):
+            if line.lower().startswith(key):
+                return number
+    return 1
+
+
+def _shown(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
 def project_root(settings: dict) -> Path:
     """The directory holding the settings file: content paths in messages are relative to it."""
     return Path(settings["PATH"]).parent.resolve()
+
+
+def template_helpers(newsletter: Newsletter, settings: dict) -> dict:
+    """What every template may call: sharing tags, feed paths, event helpers."""
+    region = settings["NEWSLETTER"].get("phone_region") or "US"
+    return {
+        "share": Sharing(newsletter, settings),
+        "feed_stem": feeds.stem_of,
+        "feed_formats": feeds.FORMATS,
+        "today": events.today(settings),
+        "ics_url": events.ics_url,
+        "contact_links": lambda text: events.contact_links(text, region),
+    }
+
+
+def issue_years(newsletter: Newsletter) -> list[tuple[int, list]]:
+    """The archive page: published issues newest first, grouped by year."""
+    issues = list(reversed(newsletter.published_issues))
+    return [(year, list(group)) for year, group in groupby(issues, key=lambda i: i.date.year)]
+
+
+def series_order(newsletter: Newsletter) -> list:
+    """Running series before completed ones, A–Z within each."""
+    return sorted(newsletter.series.values(), key=lambda s: (s.complete, s.title.lower()))
 
 
 def topic_letters(newsletter: Newsletter) -> list[tuple[str, list]]:

@@ -56,6 +56,17 @@ class Event:
             return f"{self.when:%A, %B} {self.when.day}, {self.when:%Y}"
         return self.when or ""
 
+    @property
+    def day(self) -> datetime.date | None:
+        """The day it happens on (None when `when` is free text or missing)."""
+        if isinstance(self.when, datetime.datetime):
+            return self.when.date()
+        return self.when if isinstance(self.when, datetime.date) else None
+
+    def is_past(self, today: datetime.date) -> bool:
+        """Over by `today` (the build date): an event on the day itself is still to come."""
+        return self.day is not None and self.day < today
+
 
 @dataclass(eq=False)
 class Topic:
@@ -66,6 +77,11 @@ class Topic:
     @property
     def url(self) -> str:
         return f"topics/{self.slug}/"
+
+    @property
+    def newest_first(self) -> list[Article]:
+        """The topic page's order: the latest issue first, reading order within an issue."""
+        return sorted(self.articles, key=lambda a: -a.issue_number)
 
     @property
     def letter(self) -> str:
@@ -105,6 +121,11 @@ class Series:
     @property
     def feed_url(self) -> str:
         return f"feeds/series/{self.slug}.atom.xml"
+
+    @property
+    def running(self) -> bool:
+        """Still publishing: parts to come (the series index lists these first)."""
+        return not self.complete
 
     @property
     def total(self) -> int:
@@ -228,6 +249,13 @@ class Issue:
         if self.subject_override:
             return self.subject_override
         return self.articles[0].title if self.articles else f"Issue #{self.number}"
+
+    @property
+    def summary(self) -> str:
+        """One line for listings, cards and feeds: the preheader, else the lead's summary."""
+        if self.preheader:
+            return self.preheader
+        return next((a.summary for a in self.articles if a.summary), "")
 
     @property
     def sections(self) -> list[tuple[str, list[Article]]]:

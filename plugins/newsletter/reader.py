@@ -1,11 +1,13 @@
 """Read content/issues, content/articles and content/series into raw front matter and bodies.
 
-Only reading and YAML errors live here; field rules are in `validate.py`.
+Only reading and YAML errors live here; field rules are in `fields.py`. Each file is read on
+its own: whatever is wrong with one becomes its Problem and the others are still read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +15,9 @@ from pathlib import Path
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from .containment import Refused, read_content_file, refusal
 from .model import Source
-from .problems import Problem
+from .problems import Problem, preview
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:", re.M)
@@ -24,11 +27,49 @@ _yaml = YAMLHandler()
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """YAML without implicit dates: `date: 2025-13-01` must be a field error naming its
-    line, not a constructor crash, so dates stay text until `Fields.date` checks them."""
+    """YAML as front matter needs it: plain scalars, lists and mappings, nothing more.
+
+    No implicit dates: `date: 2025-13-01` must be a field error naming its line, not a
+    constructor crash, so dates stay text until `Fields.date` checks them. No aliases: a
+    few lines of `*a` can stand for billions of values (an "alias bomb"). No `!!binary`,
+    `!!set`, `!!omap`, `!!pairs`: they would arrive as bytes or odd types, not text."""
+
+    def construct_object(self, node, deep=False):
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "this value is repeated by an alias (*name): aliases are not accepted in "
+                "front matter; write the value out",
+                node.start_mark,
+            )
+        return super().construct_object(node, deep)
+
+    def construct_long_int(self, node):
+        if len(node.value) > MAX_NUMBER_CHARACTERS:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a number of {len(node.value):,} characters is too long",
+                node.start_mark,
+            )
+        return self.construct_yaml_int(node)
+
+    def construct_refused(self, node):
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"the tag {preview(node.tag)} is not accepted: write plain text, a list or a mapping",
+            node.start_mark,
+        )
 
 
+MAX_NUMBER_CHARACTERS = 100  # int() of over 4,300 digits raises, and no field needs 100
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_long_int)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.construct_refused)
+_Loader.add_constructor(None, _Loader.construct_refused)  # any other tag (`!custom`)
 
 
 @dataclass
@@ -48,16 +89,34 @@ class RawFile:
 
 def read_kind(content_dir: Path, kind: str, root: Path) -> tuple[list[RawFile], list[Problem]]:
     """Every `*.md` file of one kind, sorted by name, and the problems reading them."""
+    folder, root = content_dir / kind, root.resolve()
+    if not os.path.lexists(folder):
+        return [], []
+    reason = refusal(folder, content_dir, "dir")
+    if reason:
+        return [], [Problem(_relative(folder, root), 1, reason)]
     files, problems = [], []
-    root = root.resolve()
-    for path in sorted((content_dir / kind).glob("*.md")):
-        result = read_file(path, kind, _relative(path, root))
+    for path in sorted(folder.glob("*.md")):
+        if path.name.startswith(".#"):
+            continue  # an editor's lock file (Emacs), as Pelican's IGNORE_FILES skips it
+        result = read_file(path, kind, _relative(path, root), content_dir)
         (files if isinstance(result, RawFile) else problems).append(result)
     return files, problems
 
 
-def read_file(path: Path, kind: str, shown_path: str) -> RawFile | Problem:
-    data = path.read_bytes()
+def read_file(path: Path, kind: str, shown_path: str, content_dir: Path) -> RawFile | Problem:
+    """One content file, or the Problem that stops it; never an exception."""
+    try:
+        data = read_content_file(path, content_dir)
+    except Refused as refused:
+        return Problem(shown_path, 1, str(refused))
+    try:
+        return _parse(data, kind, shown_path)
+    except Exception as error:  # a file's content must never stop the other files
+        return Problem(shown_path, 1, f"cannot read this file: {type(error).__name__}")
+
+
+def _parse(data: bytes, kind: str, shown_path: str) -> RawFile | Problem:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -87,11 +146,13 @@ def _yaml_problem(path: str, error: yaml.YAMLError) -> Problem:
     mark = getattr(error, "problem_mark", None)
     line = mark.line + 2 if mark else 2  # +1 for 1-based, +1 for the opening dashes
     reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-    return Problem(path, line, f"bad YAML in front matter: {reason}")
+    return Problem(path, line, f"bad YAML in front matter: {reason[:200]}")
 
 
 def _relative(path: Path, root: Path) -> str:
+    """The path as messages show it, relative to the project; a symlink is named as itself,
+    never as the file it points to."""
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return (Path(os.path.realpath(path.parent)) / path.name).relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
