@@ -8,7 +8,7 @@ import click
 from delivery.cli import register as add_send_commands
 from masthead import build as site
 from masthead import check as checks
-from masthead import editions, preview, progress, scaffold, subscriber_view
+from masthead import editions, preview, progress, proof, scaffold, subscriber_view
 from masthead.cli_support import MastheadGroup, debug_logging, project_of, say_warnings
 from masthead.project import shown
 
@@ -164,6 +164,34 @@ def edition(obj: dict, number: int, kind: str | None) -> None:
         click.echo(
             editions.edition_file(output, number, kind).read_text(encoding="utf-8"), nl=False
         )
+
+
+@cli.command("proof")
+@click.argument("number", type=click.IntRange(min=1))
+@click.option("--offline", is_flag=True, help="Do not fetch external links (not checked).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=3.0,
+    show_default=True,
+    help="Seconds to wait for each external link.",
+)
+@click.pass_obj
+def proof_command(obj: dict, number: int, offline: bool, timeout: float) -> None:
+    """Write output/proofs/NUMBER/index.html, the sheet to sign off before `send NUMBER`.
+
+    Inbox view, screenshots at 375 and 600 px in light and dark (Debian's chromium), the
+    text part, every link checked, size, headers, alt text, List-Unsubscribe, capitals
+    and image-only checks. Build first (`build --drafts` for a draft).
+
+    Example: python publish.py proof 10 && xdg-open output/proofs/10/index.html
+    """
+    sheet = proof.make_proof(project_of(obj), number, proof.find_chromium(), timeout, offline)
+    say_warnings([f"{check.name}: {check.detail}" for check in sheet.failed])
+    if sheet.browser_note:
+        click.echo(sheet.browser_note, err=True)
+    passed = len(sheet.checks) - len(sheet.failed)
+    click.echo(f"Proof sheet: {shown(sheet.path)} ({passed} of {len(sheet.checks)} checks passed)")
 
 
 # Send time: `subscribers`, `send` (also --at, --cancel), `send-due`, `schedule`, `status`,

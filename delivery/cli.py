@@ -20,6 +20,7 @@ from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UnknownSubscriber, UsageError
 from .inbox import process_inbox
+from .proof import proof_note
 from .report import delivery_times, overview, overview_line, send_report
 from .report import lines as report_lines
 from .schedule import cancel_schedule, parse_when, schedule_send, schedules, send_due, shown_time
@@ -139,7 +140,7 @@ def unsubscribe_command(ctx: click.Context, address: str | None, token: str | No
     store = store_of(ctx, settings)
     if token:
         subscriber, changed = unsubscribe_with_token(
-            store, settings.require_secret(), token, source="cli --token"
+            store, settings.verifying_secrets(), token, source="cli --token"
         )
     else:
         subscriber, changed = store.set_status(str(address), "unsubscribed", source="cli")
@@ -327,6 +328,8 @@ def send_command(
     else:
         summary = _real_send(settings, store, number, yes, connections, rate, retry_failed)
     _report(summary)
+    if note := proof_note(settings, number):  # after the summary: errors stay one line
+        click.echo(note, err=True)
 
 
 def _real_send(
@@ -364,6 +367,8 @@ def _real_send(
 
 def _confirm(settings: SendSettings, plan: SendPlan) -> None:
     verb = "Resume sending" if plan.resuming else "Send"
+    if note := proof_note(settings, plan.edition.number):
+        click.echo(note, err=True)
     click.confirm(
         f"{verb} issue {plan.edition.number} ({plan.edition.subject!r}) to "
         f"{plan.recipients} subscriber(s) through {settings.smtp.host}:{settings.smtp.port}?",

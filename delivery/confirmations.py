@@ -1,31 +1,21 @@
-"""The confirmation email of a subscribe request, and the postman who handles requests.
+"""The confirmation email of a subscribe request.
 
-The web answer must not depend on the address: storing a new one and emailing it takes
-longer than doing nothing for an active one, and the difference would tell a stranger who
-is on the list (measured: 0.7 vs 0.3 ms before this design). So a subscribe request is
-queued and answered at once; one background thread applies requests in order (store, then
-email).
+The subscription service sends it through its outbox (delivery/outbox.py: stored before
+the answer, sent by a worker thread); `inbox process` sends it at once (Confirmations).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-import time
-from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 
 from .edition import list_domain
 from .settings import SendSettings
-from .transports import DeliveryFailure, Messenger, SmtpMessenger, TransientFailure
+from .transports import Messenger, SmtpMessenger
 
 logger = logging.getLogger(__name__)
-
-QUEUE_SIZE = 200
-ATTEMPTS = 3
 
 BODY = """\
 Hello,
@@ -94,61 +84,3 @@ class Confirmations:
     def close(self) -> None:
         if self._messenger is not None:
             self._messenger.close()
-
-
-class Postman:
-    """Runs queued jobs (subscribe requests) on one daemon thread; sends confirmations."""
-
-    def __init__(self, settings: SendSettings, messenger: Callable[[], Messenger] | None = None):
-        self.settings = settings
-        self._new_messenger = messenger or (lambda: SmtpMessenger(settings.smtp))
-        self._sender = parseaddr(settings.from_address)[1]
-        self._queue: queue.Queue[Callable[[], None]] = queue.Queue(QUEUE_SIZE)
-        threading.Thread(target=self._run, name="postman", daemon=True).start()
-
-    def later(self, job: Callable[[], None]) -> None:
-        """Queue a job; when the queue is full it is dropped (logged), the answer is the same."""
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            logger.warning("postman's queue full (%d jobs): dropped a request", QUEUE_SIZE)
-
-    def wait_until_idle(self, timeout: float) -> bool:
-        """Wait for queued requests to be done (at shutdown); False if time ran out."""
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                job()
-            except Exception:  # the thread must survive anything one request does
-                logger.exception("a subscribe request failed")
-            finally:
-                self._queue.task_done()
-
-    def send_confirmation(self, address: str, token: str) -> None:
-        """Send the confirmation email now (on the postman's thread), retrying 4xx twice."""
-        self._deliver(address, confirmation_message(self.settings, address, token))
-
-    def _deliver(self, address: str, message: bytes) -> None:
-        for attempt in range(1, ATTEMPTS + 1):
-            messenger = self._new_messenger()
-            try:
-                reply = messenger.push(self._sender, address, message)
-                logger.info("confirmation to %s: %s", address, reply)
-                return
-            except TransientFailure as failure:
-                logger.warning("confirmation to %s, attempt %d: %s", address, attempt, failure)
-                time.sleep(2**attempt)
-            except DeliveryFailure as failure:
-                logger.error("confirmation to %s refused: %s", address, failure)
-                return
-            finally:
-                messenger.close()
-        logger.error("confirmation to %s not sent after %d attempts", address, ATTEMPTS)

@@ -17,9 +17,9 @@ import nothing from the build side. Served by waitress (`publish.py serve`).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import re
+import resource
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import service_pages as pages
-from .confirmations import Postman
+from .confirmations import confirmation_message
 from .errors import (
     DuplicateSubscriber,
     InvalidAddress,
@@ -38,9 +38,10 @@ from .errors import (
     UnknownSubscriber,
     UsageError,
 )
+from .outbox import Outbox
 from .ratelimit import SlidingWindow
 from .settings import SendSettings
-from .store import Store, normalise_address
+from .store import OutboxMail, Store, normalise_address
 from .subscriptions import confirm_with_token, request_subscription, unsubscribe_with_token
 from .tokens import CONFIRM, UNSUBSCRIBE, verify_token
 
@@ -52,7 +53,18 @@ MAX_NAME = 100  # the form's maxlength
 MAX_FIELDS = 20
 SUBSCRIBES_PER_CLIENT = (5, 600)  # 5 requests per 10 minutes from one REMOTE_ADDR
 CONFIRMATIONS_PER_ADDRESS = (3, 3600)  # so the form cannot be used to flood one inbox
-SHUTDOWN_GRACE = 20.0  # seconds to finish queued subscribe requests when stopped
+SHUTDOWN_GRACE = 20.0  # seconds to send the emails already promised when stopped
+# waitress buffers a request before a thread sees it, so slow clients cost a connection
+# each, not a thread: allow many (poll(), not select()'s 1,024 descriptors), close idle
+# ones soon. A buffering reverse proxy in front is still the real protection.
+WAITRESS_LIMITS = {
+    "connection_limit": 1000,
+    "channel_timeout": 30,  # seconds without a byte before a connection is closed
+    "cleanup_interval": 5,
+    "backlog": 1024,
+    "asyncore_use_poll": True,
+    "max_request_header_size": 16 * 1024,
+}
 
 # Strict: no scripts, no frames, styles and form posts to ourselves only; tokens are in
 # URLs, so no Referer may carry them to another site.
@@ -165,12 +177,17 @@ def _multipart(kind: str, body: bytes) -> dict[str, str]:
 
 
 class SubscriptionService:
-    """The WSGI application. One Store is shared by waitress's threads (it holds a lock)."""
+    """The WSGI application. One Store is shared by waitress's threads (it holds a lock).
 
-    def __init__(self, settings: SendSettings, store: Store, postman: Postman | None = None):
+    Emails it promises go through `outbox` (started by `run`); its "confirm" kind is here.
+    """
+
+    def __init__(self, settings: SendSettings, store: Store, outbox: Outbox | None = None):
         self.settings, self.store = settings, store
-        self.secret = settings.require_secret()
-        self.postman = postman or Postman(settings)
+        self.secret = settings.require_secret()  # signs new links
+        self.secrets = settings.verifying_secrets()  # checks links, old ones included
+        self.outbox = outbox or Outbox(settings, store)
+        self.outbox.composers["confirm"] = self.compose_confirmation
         self.look = pages.Look(settings.name, settings.public_url)
         self.stylesheet = read_stylesheet(settings.theme_path)
         self.prefix = urlsplit(settings.service_url).path.rstrip("/")
@@ -217,7 +234,7 @@ class SubscriptionService:
 
     def ask_unsubscribe(self, request: Request) -> Answer:
         token = request.token()
-        address = verify_token(self.secret, token, UNSUBSCRIBE).address
+        address = verify_token(self.secrets, token, UNSUBSCRIBE).address
         return Answer(200, pages.unsubscribe_question(self.look, _action(request), address))
 
     def unsubscribe(self, request: Request) -> Answer:
@@ -225,7 +242,7 @@ class SubscriptionService:
         request.body()  # the size limit holds; any body is the intent (RFC 8058 sends one)
         # Removed from the list already: "unsubscribed" is true then as well.
         with contextlib.suppress(UnknownSubscriber):
-            unsubscribe_with_token(self.store, self.secret, token)
+            unsubscribe_with_token(self.store, self.secrets, token)
         return Answer(200, pages.unsubscribed(self.look))
 
     # -- subscribe and confirm -------------------------------------------------------------
@@ -236,31 +253,34 @@ class SubscriptionService:
             raise Refusal(429, "too many requests: try again later", [("Retry-After", str(wait))])
         form = request.form()
         if not form.get("website"):  # the honeypot: people never see it, bots fill it
-            # Applied on the postman's thread: the answer takes the same time for every
-            # address (no enumeration by timing either).
             address, name = _subscriber_fields(form)
-            self.postman.later(functools.partial(self.request_subscription, address, name))
+            # Stored before the answer, and the same single INSERT for every address: the
+            # list is looked at later, on the outbox's thread (no enumeration by timing).
+            self.outbox.add("confirm", address, name)
         return Answer(200, pages.check_your_inbox(self.look))
 
-    def request_subscription(self, address: str, name: str) -> None:
-        """Store the request (pending) and email a confirmation link, unless already active."""
+    def compose_confirmation(self, mail: OutboxMail) -> bytes | None:
+        """The outbox's "confirm" kind: make the address pending and return the email with
+        its link; None when it is already active or was sent 3 this hour."""
         try:
-            token = request_subscription(self.store, self.secret, address, name)
-        except DuplicateSubscriber:  # a concurrent request added the address first
-            token = request_subscription(self.store, self.secret, address, name)
-        if token and not self.per_address.hit(address.lower()):
-            self.postman.send_confirmation(address, token)
+            token = request_subscription(self.store, self.secret, mail.address, mail.name)
+        except DuplicateSubscriber:  # added meanwhile (`subscribers add`, the inbox)
+            token = request_subscription(self.store, self.secret, mail.address, mail.name)
+        first_try = mail.attempts == 0  # a retry was counted when it was first made
+        if token is None or (first_try and self.per_address.hit(mail.address.lower())):
+            return None
+        return confirmation_message(self.settings, mail.address, token)
 
     def ask_confirm(self, request: Request) -> Answer:
         token = request.token()
-        address = verify_token(self.secret, token, CONFIRM).address
+        address = verify_token(self.secrets, token, CONFIRM).address
         return Answer(200, pages.confirm_question(self.look, _action(request), address))
 
     def confirm(self, request: Request) -> Answer:
         token = request.token()
         request.body()
         try:
-            confirm_with_token(self.store, self.secret, token)
+            confirm_with_token(self.store, self.secrets, token)
         except UnknownSubscriber:
             raise Refusal(400, "this confirmation link no longer works: subscribe again") from None
         return Answer(200, pages.confirmed(self.look))
@@ -329,7 +349,9 @@ def run(
         "ident": "masthead",
         "max_request_body_size": 64 * 1024,  # waitress's own cap; the app answers 413 sooner
         "clear_untrusted_proxy_headers": True,
+        **WAITRESS_LIMITS,
     }
+    _allow_descriptors(WAITRESS_LIMITS["connection_limit"] + 64)
     if trusted_proxy:
         # Behind a proxy every request comes from it: the client address the rate limit
         # counts must come from X-Forwarded-For, trusted from that proxy only.
@@ -345,15 +367,26 @@ def run(
             f"cannot listen on {host}:{port}: {error.strerror} (port in use? pass --port N)"
         ) from error
     signal.signal(signal.SIGTERM, _interrupt)  # systemd's stop: finish like Ctrl-C
+    app.outbox.start()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
-        # Readers already told "check your inbox" must get their email.
-        if not app.postman.wait_until_idle(SHUTDOWN_GRACE):
-            logger.warning("stopped with subscribe requests still queued")
+        # Readers already told "check your inbox" get their email now if the server
+        # answers, else at the next start: the rows are in the store.
+        if not app.outbox.stop(SHUTDOWN_GRACE):
+            logger.warning("stopped with emails still queued: the next start sends them")
+
+
+def _allow_descriptors(wanted: int) -> None:
+    """Raise the soft limit on open files towards `wanted` (one per connection)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -66,6 +66,8 @@ class SendSettings:
     store_path: Path
     smtp: SmtpSettings
     secret: str | None = field(default=None, repr=False)
+    # MASTHEAD_SECRET_PREVIOUS: older secrets whose links (in old emails) still verify.
+    previous_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Used by the subscription service only: its pages link back to the archive and reuse
     # the archive's stylesheet (theme/static/css/style.css), read from the theme directory.
     public_url: str = ""
@@ -114,6 +116,18 @@ class SendSettings:
             )
         return self.secret
 
+    def verifying_secrets(self) -> tuple[str, ...]:
+        """The secrets a token may be signed with: the current one first, then the previous
+        ones (new tokens use the current one only)."""
+        current = self.require_secret()
+        for old in self.previous_secrets:
+            if len(old) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"MASTHEAD_SECRET_PREVIOUS holds a secret of {len(old)} characters: each "
+                    f"comma-separated secret needs at least {MIN_SECRET_LENGTH}"
+                )
+        return (current, *self.previous_secrets)
+
 
 def load_settings(
     path: str | os.PathLike[str] = "pelicanconf.py", environ: Mapping[str, str] | None = None
@@ -138,6 +152,7 @@ def load_settings(
         store_path=_store_path(newsletter, env, base),
         smtp=_smtp_settings(newsletter.get("smtp") or {}, env),
         secret=env.get("MASTHEAD_SECRET") or None,
+        previous_secrets=_previous_secrets(env.get("MASTHEAD_SECRET_PREVIOUS") or ""),
         public_url=str(newsletter.get("public_url") or ""),
         theme_path=base / str(values.get("THEME", "theme")),
         bounce_address=_bounce_address(newsletter),
@@ -200,6 +215,10 @@ def _run_settings_file(path: Path) -> dict[str, Any]:
         for name in set(sys.modules) - before:
             if str(getattr(sys.modules[name], "__file__", "")).startswith(str(path.parent)):
                 del sys.modules[name]
+
+
+def _previous_secrets(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def _text(newsletter: Mapping[str, Any], key: str) -> str:

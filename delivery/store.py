@@ -379,6 +379,18 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class OutboxMail:
+    """An email the service promised: `kind` names what to send (a confirmation...)."""
+
+    id: int
+    kind: str
+    address: str
+    name: str
+    attempts: int
+
+
+_OUTBOX_COLUMNS = "id, kind, address, name, attempts"
 _LEASE_COLUMNS = "name, owner, host, pid, taken_at, expires_at"
 _SUBSCRIBER_COLUMNS = "id, address, name, status, source, created_at, updated_at"
 _DELIVERY_COLUMNS = "id, issue, subscriber_id, address, status, attempts, last_reply"
@@ -805,6 +817,62 @@ class Store:
         _insert_event(
             db, row[1], row[2], status, now, "send", {"issue": row[0], "reply": reply[:300]}
         )
+
+    # -- the service's outbox -------------------------------------------------------------
+
+    def enqueue_mail(self, kind: str, address: str, name: str = "", delay: float = 0.0) -> int:
+        """Keep a promised email (one INSERT, whoever the address is); return its id."""
+        now = utc_now()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO outbox (kind, address, name, due_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, address, name, time.time() + delay, now, now),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def due_mail(self, limit: int = 20) -> list[OutboxMail]:
+        rows = self._query(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 'queued' AND due_at <= ?"
+            " ORDER BY due_at, id LIMIT ?",
+            (time.time(), limit),
+        )
+        return [OutboxMail(*row) for row in rows]
+
+    def next_mail_due(self) -> float | None:
+        """When the next queued email falls due (a time.time() value), or None."""
+        return self._query("SELECT MIN(due_at) FROM outbox WHERE status = 'queued'")[0][0]
+
+    def finish_mail(self, mail_id: int, status: str, reply: str) -> None:
+        """done or failed, with the server's reply; an attempt counted."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET status = ?, last_reply = ?, attempts = attempts + 1,"
+                " updated_at = ? WHERE id = ?",
+                (status, reply[:1000], utc_now(), mail_id),
+            )
+
+    def retry_mail(
+        self, mail_id: int, reply: str, delay: float | None, counted: bool = True
+    ) -> None:
+        """Due again in `delay` seconds (None: keep its place); `counted`: the attempt counts
+        towards giving up."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET last_reply = ?, attempts = attempts + ?,"
+                " due_at = COALESCE(?, due_at), updated_at = ? WHERE id = ?",
+                (
+                    reply[:1000],
+                    int(counted),
+                    None if delay is None else time.time() + delay,
+                    utc_now(),
+                    mail_id,
+                ),
+            )
+
+    def mail_counts(self) -> dict[str, int]:
+        rows = self._query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        return {"queued": 0, "done": 0, "failed": 0} | dict(rows)
 
     # -- leases ---------------------------------------------------------------------------
 

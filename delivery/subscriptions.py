@@ -7,12 +7,14 @@ a stranger whether an address is on the list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .store import Store, Subscriber, normalise_address
 from .tokens import CONFIRM, UNSUBSCRIBE, make_token, verify_token
 
 
 def unsubscribe_with_token(
-    store: Store, secret: str, token: str, source: str = "link"
+    store: Store, secret: str | Sequence[str], token: str, source: str = "link"
 ) -> tuple[Subscriber, bool]:
     """Apply an unsubscribe link; idempotent (the second click changes nothing)."""
     address = verify_token(secret, token, UNSUBSCRIBE).address
@@ -40,7 +42,9 @@ def request_subscription(
     return make_token(secret, CONFIRM, address)
 
 
-def confirm_with_token(store: Store, secret: str, token: str) -> tuple[Subscriber, bool]:
+def confirm_with_token(
+    store: Store, secret: str | Sequence[str], token: str
+) -> tuple[Subscriber, bool]:
     """Apply a confirm link: a pending subscriber becomes active; nobody else changes.
 
     A confirm link stays valid for days: an unsubscribe or a bounce since it was sent must

@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import TokenError
@@ -58,12 +59,22 @@ def make_token(
 
 
 def verify_token(
-    secret: str, token: str, purpose: str | tuple[str, ...], now: float | None = None
+    secret: str | Sequence[str],
+    token: str,
+    purpose: str | tuple[str, ...],
+    now: float | None = None,
 ) -> TokenClaims:
     """Check signature, purpose (one, or any of several) and age; return the claims or raise
-    TokenError."""
+    TokenError.
+
+    `secret` may be several (SendSettings.verifying_secrets: the current one, then those of
+    MASTHEAD_SECRET_PREVIOUS), so links signed before a rotation keep working.
+    """
     payload, signature = _split(token)
-    if not hmac.compare_digest(signature, _sign(secret, payload)):
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    # Every key is tried (no early exit), each compared in constant time.
+    matches = [hmac.compare_digest(signature, _sign(key, payload)) for key in secrets]
+    if not any(matches):
         raise TokenError("token refused: its signature does not match (forged or altered)")
     claims = _claims(payload)
     wanted = (purpose,) if isinstance(purpose, str) else purpose

@@ -24,14 +24,26 @@ PREVIEW = "preview.html"
 
 def subscriber_view(folder: Path, public_url: str) -> str:
     """email.html of the edition in `folder`, filled for a sample subscriber, local links."""
+    return localised(sample_copy(folder)[1], folder, public_url)
+
+
+def sample_copy(folder: Path) -> tuple[dict, str, str]:
+    """edition.json, and email.html and email.txt filled for the sample subscriber (as the
+    send fills them for each subscriber)."""
     try:
         meta = json.loads((folder / "edition.json").read_text(encoding="utf-8"))
         html = (folder / "email.html").read_text(encoding="utf-8")
+        text = (folder / "email.txt").read_text(encoding="utf-8")
     except (OSError, ValueError) as error:
         raise UsageError(f"{shown(folder)}: cannot read the edition ({error}): rebuild") from None
-    template = str(meta.get("unsubscribe_url_template") or "{token}")
-    filled = fill(html, sample_values(template))
-    return rewrite_links(filled, lambda url: local_link(url, folder, public_url))
+    values = sample_values(str(meta.get("unsubscribe_url_template") or "{token}"))
+    return meta, fill(html, values), fill(text, values)
+
+
+def localised(html: str, folder: Path, public_url: str) -> str:
+    """Links and images the local build holds made relative to `folder` (any folder two
+    levels below the output, as editions/N and proofs/N are)."""
+    return rewrite_links(html, lambda url: local_link(url, folder, public_url))
 
 
 def local_link(url: str, folder: Path, public_url: str) -> str | None:

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,6 +83,8 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     secret: str = SECRET
+    smtp_port: int | None = None  # another SMTP server than `smtp` (a hung one)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def settings_path(self) -> Path:
@@ -95,8 +97,9 @@ class Service:
             "MASTHEAD_SECRET": SECRET,
             "MASTHEAD_DB": str(self.root / "subscribers.db"),
             "MASTHEAD_SMTP_HOST": "127.0.0.1",
-            "MASTHEAD_SMTP_PORT": str(self.smtp.port),  # type: ignore[attr-defined]
+            "MASTHEAD_SMTP_PORT": str(self.smtp_port or self.smtp.port),  # type: ignore[attr-defined]
             "MASTHEAD_SMTP_SECURITY": "none",
+            **self.extra_env,
         }
 
     def store(self) -> Store:
@@ -209,6 +212,7 @@ def newsletter_service(tmp_path: Path, smtp_server: ScriptedHandler):
         service.start(*options)
         return service
 
+    start.service = service  # type: ignore[attr-defined]  # to configure before starting
     yield start
     service.stop()
 

@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from delivery.errors import SettingsError
+from delivery.outbox import Outbox
 from delivery.ratelimit import SlidingWindow
 from delivery.service import FALLBACK_CSS, SubscriptionService, read_stylesheet
 from delivery.tokens import UNSUBSCRIBE, make_token
@@ -19,16 +20,17 @@ pytest_plugins = ["delivery_fixtures"]
 
 
 class Mailbox:
-    """Stands in for the Postman: runs jobs at once, keeps what would be sent."""
+    """A Messenger that keeps what it is given: (recipient, message)."""
 
     def __init__(self):
-        self.posted: list[tuple[str, str]] = []
+        self.posted: list[tuple[str, bytes]] = []
 
-    def later(self, job) -> None:
-        job()
+    def push(self, sender: str, recipient: str, message: bytes) -> str:
+        self.posted.append((recipient, message))
+        return "250 kept"
 
-    def send_confirmation(self, address: str, token: str) -> None:
-        self.posted.append((address, token))
+    def close(self) -> None:
+        pass
 
 
 def call(app, method, path, query="", body=b"", addr="10.0.0.1", kind=""):
@@ -53,8 +55,9 @@ def call(app, method, path, query="", body=b"", addr="10.0.0.1", kind=""):
 @pytest.fixture
 def app(bare_newsletter):
     settings = bare_newsletter.settings()  # service_url https://test.example.org/service
-    mailbox = Mailbox()
-    service = SubscriptionService(settings, bare_newsletter.store(), postman=mailbox)  # type: ignore[arg-type]
+    mailbox, store = Mailbox(), bare_newsletter.store()
+    outbox = Outbox(settings, store, messenger_factory=lambda: mailbox, settle=0)
+    service = SubscriptionService(settings, store, outbox)
     service.mailbox = mailbox  # type: ignore[attr-defined]
     return service
 
@@ -77,7 +80,10 @@ def test_head_answers_like_get_without_a_body(app):
 def test_subscribe_queues_one_confirmation_and_limits_per_address(app):
     for client in range(5):  # five clients ask for the same inbox
         call(app, "POST", "/subscribe", body=b"address=x%40example.org", addr=f"10.0.0.{client}")
+    assert app.store.mail_counts()["queued"] == 5  # kept before each answer
+    assert app.outbox.send_due()
     assert [a for a, _ in app.mailbox.posted] == ["x@example.org"] * 3  # 3 per hour
+    assert app.store.mail_counts() == {"queued": 0, "done": 5, "failed": 0}
 
 
 def test_sliding_window_forgets_old_events_and_says_how_long_to_wait():
@@ -184,6 +190,7 @@ def test_an_old_confirm_link_answers_the_same_and_changes_nothing(app, later):
     from delivery.tokens import CONFIRM
 
     call(app, "POST", "/subscribe", body=b"address=ada%40example.org")
+    app.outbox.send_due()
     token = make_token(app.secret, CONFIRM, "ada@example.org")
     confirmed = call(app, "POST", "/confirm", f"token={token}")
     app.store.set_status("ada@example.org", later)

@@ -20,6 +20,9 @@ from .reader import KINDS
 from .search import index_site
 
 logger = logging.getLogger(__name__)
+# Made from a build by `publish.py proof`, not by the build: carried over to the next one
+# (the send compares each proof.json with the edition it sends).
+KEPT = ("proofs",)
 
 
 def build_elsewhere(pelican) -> None:
@@ -37,6 +40,9 @@ def swap_output(pelican) -> None:
     if not building.is_dir():
         return
     index_search(pelican.settings, building)
+    for name in KEPT:
+        if (target / name).is_dir() and not (building / name).exists():
+            (target / name).rename(building / name)
     output_tree.swap(building, target)
     logger.info("Output written to %s", target)
 
