@@ -263,7 +263,8 @@ sys.path.insert(0, {root!r})
 from masthead.build import build
 report = build({settings!r}, output={output!r}, content={content!r})
 print(json.dumps({{"inner": time.perf_counter() - start, "articles": report.articles,
-                  "issues": report.issues, "editions": report.editions}}))
+                  "issues": report.issues, "editions": report.editions,
+                  "search": report.search_seconds or 0.0}}))
 """
 
 MASTHEAD_PROFILE = """\
@@ -526,6 +527,15 @@ def main() -> None:
                 f"{1000 * r.plain.wall / r.articles:>9.2f} {r.masthead_cpu:>8.2f} "
                 f"{r.plain_cpu:>8.2f} {r.masthead_files:>8} {r.plain_files:>8}"
             )
+        print(
+            "\nPagefind search indexing, inside the Masthead time (plain Pelican has no search): "
+            + ", ".join(
+                f"N={r.n} {r.masthead.info['search']:.2f}s (Masthead without it "
+                f"{r.masthead.wall - r.masthead.info['search']:.2f}s, ratio "
+                f"{(r.masthead.wall - r.masthead.info['search']) / r.plain.wall:.2f})"
+                for r in rows
+            )
+        )
         print(
             "\nMedian ratio of back-to-back pairs (robust to a busy machine): "
             + ", ".join(f"N={r.n} {r.paired:.2f}" for r in rows)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from . import follows
 from .confirmations import Confirmations
 from .csvio import export_csv, import_csv
 from .errors import DeliveryError, UnknownSubscriber, UsageError
@@ -321,7 +322,7 @@ def send_command(
     if test_to:
         summary = send_test(settings, number, test_to, store=store)
     elif dry_run:
-        with _progress_bar(store.count("active"), "writing") as progress:
+        with _progress_bar(follows.count_readers(store), "writing") as progress:
             summary = send_dry_run(
                 settings, number, store, str(maildir), connections=connections, progress=progress
             )

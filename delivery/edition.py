@@ -63,6 +63,18 @@ class Edition:
         return [(str(slug), int(part)) for slug, part in self.meta.get("parts") or []]
 
 
+WELCOME = "welcome"  # output/editions/welcome/: the welcome email (number 0, kind welcome)
+
+
+def load_welcome(settings: SendSettings) -> Edition | None:
+    """The welcome email's edition, or None when the newsletter has none (not built)."""
+    directory = settings.output_path / "editions" / WELCOME
+    if not (directory / "edition.json").is_file():
+        return None
+    meta = _read_meta(directory, "welcome")
+    return _load(settings, directory, meta, "welcome", allow_draft=False)
+
+
 def load_edition(settings: SendSettings, number: int, allow_draft: bool = False) -> Edition:
     """Read and check an edition; raise EditionError subclasses with what to do."""
     directory = settings.edition_dir(number)

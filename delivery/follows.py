@@ -142,14 +142,20 @@ def parts_handled(store: Store, subscriber_id: int, series: str) -> set[int]:
 
 
 def queue_part(
-    db: sqlite3.Connection, series: str, part: int, subscriber_id: int, ends: bool
+    db: sqlite3.Connection,
+    series: str,
+    part: int,
+    subscriber_id: int,
+    ends: bool,
+    now: str | None = None,
 ) -> bool:
     """Queue one part for one follower and advance the follow, in the caller's transaction.
 
     Returns False when the row exists already (never a part twice: the UNIQUE key holds).
-    `ends`: this is the series' last part, so the follow ends with it.
+    `ends`: this is the series' last part, so the follow ends with it. `now`: the clock of
+    the run (catch-up pacing reads last_part_at).
     """
-    now = utc_now()
+    now = now or utc_now()
     cursor = db.execute(
         "INSERT OR IGNORE INTO deliveries"
         " (series, part, subscriber_id, address, status, queued_at, updated_at)"
@@ -167,23 +173,22 @@ def queue_part(
     return True
 
 
-def queued_parts(store: Store, page: int = PAGE_SIZE) -> Iterator[tuple[str, int, Delivery]]:
-    """Stream queued part deliveries of active subscribers still following, in id order."""
+def queued_parts(store: Store, series: str, part: int, page: int = PAGE_SIZE) -> Iterator[Delivery]:
+    """Stream one part's queued deliveries to active subscribers still following, by id."""
     last = 0
     while True:
         rows = store.query(
-            "SELECT d.series, d.part, d.id, d.issue, d.subscriber_id, d.address, d.status,"
-            " d.attempts, d.last_reply FROM deliveries d"
-            " JOIN subscribers s ON s.id = d.subscriber_id"
+            "SELECT d.id, d.issue, d.subscriber_id, d.address, d.status, d.attempts,"
+            " d.last_reply FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
             " JOIN follows f ON f.subscriber_id = d.subscriber_id AND f.series = d.series"
-            " WHERE d.series IS NOT NULL AND d.status = 'queued' AND s.status = 'active'"
+            " WHERE d.series = ? AND d.part = ? AND d.status = 'queued' AND s.status = 'active'"
             " AND f.status <> 'left' AND d.id > ? ORDER BY d.id LIMIT ?",
-            (last, page),
+            (series, part, last, page),
         )
-        yield from ((r[0], r[1], Delivery(*r[2:])) for r in rows)
+        yield from (Delivery(*row) for row in rows)
         if len(rows) < page:
             return
-        last = rows[-1][2]
+        last = rows[-1][0]
 
 
 def part_deliveries(store: Store, series: str, part: int | None = None) -> list[Delivery]:
@@ -194,3 +199,71 @@ def part_deliveries(store: Store, series: str, part: int | None = None) -> list[
         (series, part, part),
     )
     return [Delivery(*row) for row in rows]
+
+
+def queue_live_parts(store: Store, issue: int, parts: Iterable[tuple[str, int, bool]]) -> int:
+    """An issue carrying new parts is going out: queue each part for the followers of its
+    series who get no whole issues and are caught up (or never asked to catch up), and
+    advance the follows of whole-newsletter readers, who get the part inside the issue.
+
+    `parts` are (slug, part, last). Idempotent: a resumed send calls it again. Returns the
+    part deliveries queued.
+    """
+    queued, now = 0, utc_now()
+    with store.transaction() as db:
+        for series, part, last in parts:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO deliveries"
+                " (series, part, subscriber_id, address, status, queued_at, updated_at)"
+                " SELECT f.series, ?, s.id, s.address, 'queued', ?, ? FROM follows f"
+                " JOIN subscribers s ON s.id = f.subscriber_id"
+                " WHERE f.series = ? AND f.status = 'following' AND s.status = 'active'"
+                " AND s.newsletter = 0 AND (f.catch_up = 0 OR f.progress >= ? - 1)"
+                " AND NOT EXISTS (SELECT 1 FROM issue_parts ip JOIN deliveries d"
+                " ON d.issue = ip.issue WHERE ip.series = f.series AND ip.part = ?"
+                f" AND d.subscriber_id = s.id AND d.status IN {_RECEIVED})",
+                (part, now, now, series, part, part),
+            )
+            queued += cursor.rowcount
+            # last_part_at paces catch-up parts only: a live part does not delay the next.
+            db.execute(
+                "UPDATE follows SET progress = MAX(progress, ?),"
+                " updated_at = ?, status = CASE WHEN ? THEN 'ended' ELSE status END"
+                " WHERE series = ? AND status = 'following' AND subscriber_id IN ("
+                " SELECT subscriber_id FROM deliveries WHERE series = ? AND part = ?"
+                f" UNION SELECT subscriber_id FROM deliveries WHERE issue = ?"
+                f" AND status IN {_RECEIVED})",
+                (part, now, int(last), series, series, part, issue),
+            )
+    return queued
+
+
+def parts_with_queued_rows(store: Store) -> list[tuple[str, int]]:
+    return [
+        (series, part)
+        for series, part in store.query(
+            "SELECT DISTINCT series, part FROM deliveries"
+            " WHERE series IS NOT NULL AND status = 'queued' ORDER BY series, part"
+        )
+    ]
+
+
+def count_readers(store: Store) -> int:
+    """Active subscribers of the whole newsletter: the recipients of an issue."""
+    sql = "SELECT COUNT(*) FROM subscribers WHERE status = 'active' AND newsletter = 1"
+    return store.query(sql)[0][0]
+
+
+def readers(store: Store, page: int = PAGE_SIZE) -> Iterator[tuple[int, str]]:
+    """(id, address) of active whole-newsletter subscribers, by id, a page at a time."""
+    last = 0
+    while True:
+        rows = store.query(
+            "SELECT id, address FROM subscribers WHERE id > ? AND status = 'active'"
+            " AND newsletter = 1 ORDER BY id LIMIT ?",
+            (last, page),
+        )
+        yield from rows
+        if len(rows) < page:
+            return
+        last = rows[-1][0]

@@ -313,9 +313,17 @@ def scheduled_issues(context: DueContext) -> Iterable[DueWork]:
     return [ScheduledIssue(_schedule(row), zone) for row in rows]
 
 
+def series_catch_up(context: DueContext) -> Iterable[DueWork]:
+    """Catch-up parts for series followers, and part rows a killed run left (catchup.py)."""
+    from .catchup import catch_up_work  # catchup builds on this module's DueWork types
+
+    return catch_up_work(context)
+
+
 # Every kind of due work send-due does, in order. Another kind joins by appending its
 # source here (a function from DueContext to DueWork items): send-due needs no change.
-DUE_SOURCES: list[DueSource] = [scheduled_issues]
+# Issues first: series-only followers get an issue's new parts in the same run.
+DUE_SOURCES: list[DueSource] = [scheduled_issues, series_catch_up]
 
 
 def send_due(

@@ -8,6 +8,7 @@ fetched; we record each delivery.)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -21,10 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import verp
+from . import follows, verp
 from .bounces import HARD, classify_reply
-from .edition import CompiledEdition, Edition, compile_edition, load_edition
-from .errors import ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
+from .edition import (
+    CompiledEdition,
+    Edition,
+    compile_edition,
+    load_edition,
+    load_part_edition,
+)
+from .errors import EditionError, ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
 from .settings import SendSettings
 from .signing import Signer
 from .store import Store, normalise_address
@@ -107,6 +114,7 @@ class SendSummary:
     elapsed: float = 0.0
     paused: str | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)  # first few (address, reply)
+    parts: PartsSummary | None = None  # the live series parts sent after the issue
 
     @property
     def rate(self) -> float:
@@ -114,10 +122,11 @@ class SendSummary:
 
     def __str__(self) -> str:
         earlier = f", {self.already_sent} sent by earlier runs" if self.already_sent else ""
+        parts = f"; {self.parts}" if self.parts else ""
         return (
             f"issue {self.issue} ({self.kind}): {self.sent} sent, {self.failed} failed, "
             f"{self.skipped} skipped{earlier}; {self.elapsed:.1f} s, "
-            f"{self.rate:.1f} messages/s"
+            f"{self.rate:.1f} messages/s{parts}"
         )
 
 
@@ -215,7 +224,7 @@ def plan_send(
     active = store.count("active")
     if not active:
         raise SendRefused("no active subscribers: add some with `subscribers add` or `import`")
-    return SendPlan(edition, active, resuming=False)
+    return SendPlan(edition, follows.count_readers(store), resuming=False)
 
 
 def _already_sent(number: int, counts: dict[str, int], retry_failed: bool) -> str:
@@ -250,7 +259,7 @@ LEASE_SECONDS = 60.0  # how long a killed send elsewhere blocks the next one, at
 
 
 @contextmanager
-def send_lock(store: Store, number: int) -> Iterator[SendLease]:
+def send_lock(store: Store, number: int | str) -> Iterator[SendLease]:
     """One real send of an issue per store at a time: two would deliver the same rows.
 
     A lease row in the store itself (not a lock file named after the store's path: a
@@ -314,36 +323,26 @@ def send_planned(
     plan: SendPlan,
     store: Store,
     *,
-    messenger_factory: MessengerFactory | None = None,
-    connections: int | None = None,
-    rate: float | None = None,
-    retry: RetryPolicy | None = None,
-    budget: ErrorBudget | None = None,
-    progress: ProgressCallback | None = None,
     lease: SendLease | None = None,
+    **options: Any,
 ) -> SendSummary:
     """Carry out a plan from `plan_send`, under the same `send_lock` (see send_edition):
-    pass its lease, so the run stops if another send takes it over."""
+    pass its lease, so the run stops if another send takes it over. `options` are
+    `_store_run`'s: messenger_factory, connections, rate, retry, budget, progress.
+    """
     number = plan.edition.number
     personaliser = Personaliser(settings, plan.edition)
     if not plan.resuming:
+        follows.record_issue_parts(store, number, plan.edition.parts)
         store.snapshot(number)
+    # Before the issue's own rows: a run killed after them must still owe the live parts.
+    live = follows.queue_live_parts(store, number, _live_parts(settings, plan.edition))
     if plan.retry_failed:
         store.requeue_failed(number)
     counts = store.delivery_counts(number)
     summary = SendSummary(number, "real", already_sent=counts["sent"])
     send_id = store.begin_send(number, "real", "resumed" if plan.resuming else "")
-    run = _Run(
-        personaliser,
-        messenger_factory or (lambda: SmtpMessenger(settings.smtp)),
-        _Limits(settings, connections, rate, retry, budget),
-        record=lambda job, status, reply: store.record_delivery(
-            job.delivery_id, status, reply, _hard_bounce(status, reply)
-        ),
-        progress=progress,
-        retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
-        gone=lambda job: store.skip_if_inactive(job.delivery_id),
-    )
+    run = _store_run(settings, personaliser, store, **options)
     if lease is not None:
         lease.on_lost(run.stop.set)
     jobs = (Job(d.address, d.id, d.subscriber_id) for d in store.queued(number))
@@ -364,7 +363,102 @@ def send_planned(
             f"send of issue {number} stopped: another `send {number}` took over after this "
             f"one was paused longer than {LEASE_SECONDS:.0f} s; it carries on with the rest"
         )
+    if live or follows.parts_with_queued_rows(store):
+        # Series-only followers get the new parts in the same run (send-due finishes them
+        # if another run holds the parts' lock).
+        with contextlib.suppress(SendLocked):
+            summary.parts = deliver_parts(settings, store, **options)
     return summary
+
+
+def _live_parts(settings: SendSettings, edition: Edition) -> list[tuple[str, int, bool]]:
+    """The issue's parts whose own editions are built, with whether each ends its series."""
+    parts = []
+    for slug, part in edition.parts:
+        try:
+            meta = load_part_edition(settings, slug, part).meta
+        except EditionError as error:
+            logger.warning("issue %d: no live part %s/%d: %s", edition.number, slug, part, error)
+            continue
+        parts.append((slug, part, bool(meta["series"].get("last"))))
+    return parts
+
+
+def deliver_parts(settings: SendSettings, store: Store, **options: Any) -> PartsSummary:
+    """Deliver every queued series-part row, one part edition at a time, under one lock.
+
+    The rows were queued by catch-up or by an issue's send; each is recorded the moment
+    the server answers, as for issues, so a killed run resumes with none lost or repeated.
+    A part whose edition cannot be read keeps its rows queued and is reported.
+    """
+    total = PartsSummary()
+    with send_lock(store, PARTS_LOCK) as lease:
+        for slug, part in follows.parts_with_queued_rows(store):
+            try:
+                edition = load_part_edition(settings, slug, part)
+            except EditionError as error:
+                total.problems.append(f"series/{slug}/{part}: {error}")
+                continue
+            summary = SendSummary(edition.number, "series-part")
+            run = _store_run(settings, Personaliser(settings, edition), store, **options)
+            lease.on_lost(run.stop.set)
+            queued = follows.queued_parts(store, slug, part)
+            try:
+                jobs = (Job(d.address, d.id, d.subscriber_id) for d in queued)
+                run.execute(jobs, 0, summary)
+            finally:
+                total.add(summary, run.skipped)
+            if summary.paused:
+                raise ErrorBudgetExceeded(summary.paused)
+    return total
+
+
+PARTS_LOCK = "series"  # one lock for every part edition's rows (send_lock's key)
+
+
+@dataclass
+class PartsSummary:
+    """What deliver_parts did, over all the part editions it sent."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, summary: SendSummary, skipped: int) -> None:
+        self.sent += summary.sent
+        self.failed += summary.failed
+        self.skipped += skipped
+
+    def __str__(self) -> str:
+        text = f"series parts: {self.sent} sent, {self.failed} failed, {self.skipped} skipped"
+        return text + "".join(f"; {problem}" for problem in self.problems)
+
+
+def _store_run(
+    settings: SendSettings,
+    personaliser: Personaliser,
+    store: Store,
+    *,
+    messenger_factory: MessengerFactory | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    retry: RetryPolicy | None = None,
+    budget: ErrorBudget | None = None,
+    progress: ProgressCallback | None = None,
+) -> _Run:
+    """A worker pool whose answers are recorded in the store's delivery rows."""
+    return _Run(
+        personaliser,
+        messenger_factory or (lambda: SmtpMessenger(settings.smtp)),
+        _Limits(settings, connections, rate, retry, budget),
+        record=lambda job, status, reply: store.record_delivery(
+            job.delivery_id, status, reply, _hard_bounce(status, reply)
+        ),
+        progress=progress,
+        retried=lambda job, reply: store.record_attempt(job.delivery_id, reply),
+        gone=lambda job: store.skip_if_inactive(job.delivery_id),
+    )
 
 
 def _hard_bounce(status: str, reply: str) -> dict[str, str] | None:
@@ -430,9 +524,9 @@ def send_dry_run(
         record=None,
         progress=progress,
     )
-    jobs = (Job(s.address, subscriber_id=s.id) for s in store.subscribers("active"))
+    jobs = (Job(address, subscriber_id=ident) for ident, address in follows.readers(store))
     try:
-        run.execute(jobs, store.count("active"), summary)
+        run.execute(jobs, follows.count_readers(store), summary)
     finally:
         store.finish_send(send_id, "finished", summary.sent, summary.failed)
     return summary

@@ -31,8 +31,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import service_pages as pages
 from .confirmations import confirmation_message
+from .edition import load_welcome
 from .errors import (
     DuplicateSubscriber,
+    EditionError,
     InvalidAddress,
     TokenError,
     UnknownSubscriber,
@@ -40,8 +42,9 @@ from .errors import (
 )
 from .outbox import Outbox
 from .ratelimit import SlidingWindow
+from .send import Personaliser
 from .settings import SendSettings
-from .store import OutboxMail, Store, normalise_address
+from .store import OutboxMail, Store, normalise_address, record_event
 from .subscriptions import confirm_with_token, request_subscription, unsubscribe_with_token
 from .tokens import CONFIRM, UNSUBSCRIBE, verify_token
 
@@ -179,7 +182,8 @@ def _multipart(kind: str, body: bytes) -> dict[str, str]:
 class SubscriptionService:
     """The WSGI application. One Store is shared by waitress's threads (it holds a lock).
 
-    Emails it promises go through `outbox` (started by `run`); its "confirm" kind is here.
+    Emails it promises go through `outbox` (started by `run`); its "confirm" and "welcome"
+    kinds are here.
     """
 
     def __init__(self, settings: SendSettings, store: Store, outbox: Outbox | None = None):
@@ -188,6 +192,7 @@ class SubscriptionService:
         self.secrets = settings.verifying_secrets()  # checks links, old ones included
         self.outbox = outbox or Outbox(settings, store)
         self.outbox.composers["confirm"] = self.compose_confirmation
+        self.outbox.composers["welcome"] = self.compose_welcome
         self.look = pages.Look(settings.name, settings.public_url)
         self.stylesheet = read_stylesheet(settings.theme_path)
         self.prefix = urlsplit(settings.service_url).path.rstrip("/")
@@ -280,10 +285,30 @@ class SubscriptionService:
         token = request.token()
         request.body()
         try:
-            confirm_with_token(self.store, self.secrets, token)
+            subscriber, changed = confirm_with_token(self.store, self.secrets, token)
         except UnknownSubscriber:
             raise Refusal(400, "this confirmation link no longer works: subscribe again") from None
+        if changed:
+            self.outbox.add("welcome", subscriber.address)
         return Answer(200, pages.confirmed(self.look))
+
+    def compose_welcome(self, mail: OutboxMail) -> bytes | None:
+        """The outbox's "welcome" kind: the welcome edition, if the newsletter has one, once
+        per reader ever (a `welcomed` event records it: a reader who comes back is not
+        welcomed twice), and only while they are still active."""
+        try:
+            edition = load_welcome(self.settings)
+        except EditionError as error:
+            logger.error("%s: not sent to %s", error, mail.address)
+            return None
+        subscriber = self.store.get(mail.address)
+        if edition is None or subscriber is None or subscriber.status != "active":
+            return None
+        if any(event.kind == "welcomed" for event in self.store.events(subscriber.address)):
+            return None
+        with self.store.transaction() as db:
+            record_event(db, subscriber, "welcomed", "service", {"subject": edition.subject})
+        return Personaliser(self.settings, edition).render(subscriber.address)
 
     def style(self, request: Request) -> Answer:
         headers = [

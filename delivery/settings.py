@@ -81,6 +81,8 @@ class SendSettings:
     # setting) and stored in UTC; a send more than max_lateness late is refused.
     timezone: str = "UTC"
     max_lateness: timedelta = timedelta(hours=6)
+    # Catch-up on a series: days between two parts to one follower (0: one part per run).
+    catch_up_days: float = 3.0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -160,6 +162,7 @@ def load_settings(
         bounces=_bounce_settings(newsletter.get("bounces") or {}),
         timezone=_timezone(values.get("TIMEZONE")),
         max_lateness=_hours(newsletter.get("max_lateness", 6), "max_lateness"),
+        catch_up_days=_days(newsletter.get("catch_up_days", 3)),
     )
 
 
@@ -309,3 +312,12 @@ def _hours(value: Any, name: str) -> timedelta:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         raise SettingsError(f'NEWSLETTER["{name}"] must be a number of hours, e.g. 6')
     return timedelta(hours=value)
+
+
+def _days(value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise SettingsError(
+            'NEWSLETTER["catch_up_days"] must be a number of days, 0 or more (0: a part '
+            "on every send-due run)"
+        )
+    return float(value)

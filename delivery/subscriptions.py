@@ -9,16 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from . import follows
 from .store import Store, Subscriber, normalise_address
-from .tokens import CONFIRM, UNSUBSCRIBE, make_token, verify_token
+from .tokens import CONFIRM, LEAVE_SERIES, UNSUBSCRIBE, make_token, verify_token
 
 
 def unsubscribe_with_token(
     store: Store, secret: str | Sequence[str], token: str, source: str = "link"
 ) -> tuple[Subscriber, bool]:
-    """Apply an unsubscribe link; idempotent (the second click changes nothing)."""
-    address = verify_token(secret, token, UNSUBSCRIBE).address
-    return store.set_status(address, "unsubscribed", source=source)
+    """Apply an unsubscribe link; idempotent (the second click changes nothing).
+
+    The link of a series-part email leaves that series only; an issue's leaves everything.
+    """
+    claims = verify_token(secret, token, (UNSUBSCRIBE, LEAVE_SERIES))
+    if claims.purpose == LEAVE_SERIES:
+        changed = follows.leave(store, claims.address, claims.scope)
+        return store.require(claims.address), changed
+    return store.set_status(claims.address, "unsubscribed", source=source)
 
 
 def request_subscription(

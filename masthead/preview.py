@@ -15,21 +15,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import UsageError
+from .live_reload import BuildState, handler_for
 from .project import Project, shown
 from .subscriber_view import PREVIEW, write_previews
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # one line per request would bury the rebuild messages
-
-
 class PreviewServer:
     """http.server in a thread, serving `directory` (looked up per request, so a rebuild
-    that swaps the output directory is served at once)."""
+    that swaps the output directory is served at once). Pages get the live-reload script;
+    while `state` holds a failed build, pages show its errors instead."""
 
-    def __init__(self, directory: Path, port: int = 8000, host: str = "127.0.0.1"):
-        handler = functools.partial(_QuietHandler, directory=str(directory))
+    def __init__(
+        self,
+        directory: Path,
+        port: int = 8000,
+        host: str = "127.0.0.1",
+        state: BuildState | None = None,
+    ):
+        self.state = state or BuildState()
+        handler = functools.partial(handler_for(self.state), directory=str(directory))
         try:
             self.httpd = http.server.ThreadingHTTPServer((host, port), handler)
         except OSError as error:
@@ -83,11 +87,13 @@ class Preview:
         except ContentError as error:
             for problem in error.problems:
                 self.say(str(problem))
-            self.say(f"{error}; still serving the last good build")
+            self.say(f"{error}; pages show these errors until a build succeeds")
+            self.server.state.built([*map(str, error.problems), str(error)])  # shown in pages
             return
         for warning in [*map(str, report.warnings), *report.pelican_warnings]:
             self.say(warning)
         write_previews(self.project.output, str(self.project.newsletter.get("public_url") or ""))
+        self.server.state.built()  # open pages reload
         self.say(self.where(report.latest_issue))
 
     def where(self, number: int | None) -> str:

@@ -131,7 +131,8 @@ def test_the_last_part_ends_the_follow_and_leaving_skips_queued_parts(store):
     statuses = {f.series: f.status for f in follows.preferences(store, reader.address).follows}
     assert statuses == {"anchor": "ended", "other": "left"}
     assert [d.status for d in follows.part_deliveries(store, "other")] == ["skipped"]
-    assert [series for series, _, _ in follows.queued_parts(store)] == ["anchor"]
+    assert follows.parts_with_queued_rows(store) == [("anchor", 6)]
+    assert [d.address for d in follows.queued_parts(store, "anchor", 6)] == [reader.address]
     follows.follow(store, reader.address, "anchor")  # an ended series stays ended
     assert follows.preferences(store, reader.address).following() == []
 

@@ -217,3 +217,78 @@ def test_an_unknown_field_with_a_huge_name_is_a_short_warning(tree):
     report = tree({"articles/x.md": f"---\ntitle: X\nissue: 2\n{name}: 1\n---\n"})
     (warning,) = [str(w) for w in report.warnings if "unknown field" in str(w)]
     assert len(warning) < 300
+
+
+def test_a_page_name_too_long_for_a_file(tree):
+    page = "Title: Long\nSlug: long\nSave_as: " + "x" * 300 + ".html\n\nLong.\n"
+    message = only_error(tree, {"pages/long.md": page})
+    assert message.startswith("content/pages/long.md:3: page saved as 'xxx")
+    assert message.endswith(
+        "has a name over 200 bytes, too long for a file: change its Save_as or Slug"
+    )
+
+
+# --- Markdown limits: a clear error, never a hang or a crash --------------------------------------
+
+ARTICLE_WITH = "---\ntitle: X\nissue: 2\n---\nFirst line.\n\n{body}\n"  # body on line 7
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "start"),
+    [
+        ("\n".join("    " * i + "- item" for i in range(200)), 23, "lists and quotes nested"),
+        ("\n".join("   " * i + "1. item" for i in range(100)), 29, "lists and quotes nested"),
+        (">" * 40 + " deep", 7, "lists and quotes nested more than 16 levels deep"),
+        ("\n".join(">" * i + " q" for i in range(300)), 24, "lists and quotes nested"),
+        ("[" * 20_000, 7, "a paragraph holds 20,000 '['"),
+        ("![" * 20_000, 7, "a paragraph holds 20,000 '['"),
+        ("<a " * 20_000, 7, "too many HTML tags opened without their `>`"),
+        ("<a b='>' " * 20_000, 7, "too many HTML tags opened without their `>`"),
+        ("<!--" * 20_000, 7, "too many HTML tags opened without their `>`"),
+        ("\n".join(f"*[A{i}]: x" for i in range(5000)), 7, "5,000 abbreviation definitions"),
+        ("word " * 120_000, 5, "the body is 600,014 characters long"),
+        ("ok\n\nbad \x1b[31m red", 9, "the body holds the control character U+001B"),
+        ("nul \x00 here", 7, "the body holds the control character U+0000"),
+    ],
+    ids=[
+        "deep-list",
+        "deep-ordered-list",
+        "40-deep-quote",
+        "growing-quotes",
+        "run-of-brackets",
+        "run-of-image-brackets",
+        "unclosed-tags",
+        "quoted-unclosed-tags",
+        "unclosed-comments",
+        "abbreviations",
+        "huge-body",
+        "escape",
+        "nul",
+    ],
+)
+def test_markdown_limits_are_one_line_errors(tree, body, line, start):
+    message = only_error(tree, {"articles/x.md": ARTICLE_WITH.format(body=body)})
+    assert message.startswith(f"content/articles/x.md:{line}: {start}"), message
+
+
+def test_nested_markdown_html_blocks_are_an_error_not_a_crash(tree):
+    body = '<div markdown="1">\n' * 600 + "x\n" + "</div>\n" * 600
+    message = only_error(tree, {"articles/x.md": ARTICLE_WITH.format(body=body)})
+    assert message.startswith("content/articles/x.md:")
+
+
+def test_a_long_register_value_is_refused_quickly(tree):
+    register = "a@" * 20_000
+    text = f"---\ntitle: X\nissue: 2\nregister: '{register}'\n---\nx\n"
+    assert only_error(tree, {"articles/x.md": text}).startswith(
+        "content/articles/x.md:4: field 'register' is 40,000 characters long"
+    )
+
+
+def test_linkify_email_is_linear():
+    from newsletter.email_html import _linkify_email
+
+    assert str(_linkify_email("write to events@example.org.")) == (
+        'write to <a href="mailto:events@example.org">events@example.org</a>.'
+    )
+    assert "mailto" not in str(_linkify_email("a" * 200_000))  # instant, not minutes

@@ -252,3 +252,11 @@ def test_cache_entries_of_a_deleted_article_are_pruned(tree, tmp_path):
     with_extra = len(os.listdir(tmp_path / "cache" / "html"))
     tree({"articles/extra.md": None}, extra=extra)
     assert len(os.listdir(tmp_path / "cache" / "html")) == with_extra - 1
+
+
+def test_a_warm_build_reports_the_same_problems(tree):
+    changes = {"articles/x.md": "---\ntitle: X\nissue: 2\n---\nHi.\n\n<script>alert(1)</script>\n"}
+    cold = [str(p) for p in tree(changes).warnings]
+    warm = [str(p) for p in tree(changes).warnings]
+    assert any("content/articles/x.md:" in w and "removed" in w for w in cold), cold
+    assert warm == cold

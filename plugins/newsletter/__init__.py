@@ -18,6 +18,7 @@ from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .reader import KINDS
 from .search import index_site
+from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
 # Made from a build by `publish.py proof`, not by the build: carried over to the next one
@@ -67,6 +68,12 @@ def discard_unfinished(output: str | Path) -> None:
     output_tree.discard(building, target)
 
 
+def drop_welcome_page(generator) -> None:
+    """content/pages/welcome.md is the welcome email (welcome.py), not a page of the archive."""
+    for pages in (generator.pages, generator.hidden_pages, generator.draft_pages):
+        pages[:] = [p for p in pages if not is_welcome_page(p.source_path, generator.settings)]
+
+
 def guard_content(pelican) -> None:
     """Before Pelican reads pages or copies static files: every entry under content/ that
     must not be read (a symlink leaving content/, a FIFO, a device) is kept from Pelican's
@@ -101,4 +108,5 @@ def register() -> None:
     signals.initialized.connect(guard_content)
     signals.static_generator_finalized.connect(keep_static_inside)
     signals.get_generators.connect(get_generators)
+    signals.page_generator_finalized.connect(drop_welcome_page)
     signals.finalized.connect(swap_output)

@@ -26,8 +26,8 @@ from .cache import BuildCache
 from .edition_text import edition_text
 from .edition_view import EditionView, content_dir, read_email_settings
 from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
-from .html_tools import demote_headings, images_without_alt
-from .links import Absolutiser, relative_links, well_formed_voids
+from .html_tools import audit, demote_headings, images_without_alt
+from .links import Absolutiser, is_absolute
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
 from .parallel import fork_map, workers_for
@@ -299,7 +299,8 @@ def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, 
 
 
 def _body(view: EditionView, item: Any, html: str, root: Path, edition: Edition) -> Markup:
-    html, relative = view.links.rewrite_html(well_formed_voids(html), view.source_dir(item))
+    # Absolute links, void tags closed for MRML (`<br>` -> `<br />`).
+    html, relative = view.links.rewrite_html(html, view.source_dir(item))
     path, problems = item.source.path, edition.problems
     edition.reported.update(relative + images_without_alt(html))
     for target in relative:
@@ -378,9 +379,11 @@ def _check_output(
     """Checks on the finished parts; links not from the content are the templates' doing."""
     issue_path, template = view.issue.source.path, templates.main_path
     problems = edition.problems
-    for target in sorted(set(relative_links(html)) - edition.reported):
+    found = audit(html)  # one parse of the whole email for both checks
+    relative = {url for url in found.urls if not is_absolute(url)}
+    for target in sorted(relative - edition.reported):
         problems.append(Problem(template, 1, f"link {target!r} is relative in the email"))
-    for src in sorted(set(images_without_alt(html)) - edition.reported):
+    for src in sorted(set(found.missing_alt) - edition.reported):
         problems.append(Problem(template, 1, f"image {src!r} has no alt text"))
     size = len(html.encode("utf-8"))
     if size > GMAIL_CLIP_BYTES:
@@ -469,3 +472,8 @@ def _write_files(files: dict[str, bytes], directory: Path) -> None:
         temporary = directory / f".{name}.tmp"
         temporary.write_bytes(files[name])
         os.replace(temporary, directory / name)
+
+
+def write_edition(edition: Edition, directory: Path) -> None:
+    """An edition rendered in this process (the welcome email), with its edition.json."""
+    _write_files({**edition.files, "edition.json": _json(edition.meta)}, directory)

@@ -22,7 +22,9 @@ from .problems import Problem
 MAIN_TEMPLATE = "edition.mjml.j2"
 _POSITION = re.compile(r"position (\d+):\d+")
 _HEAD_GAP = re.compile(r">[ \t]+<")
-_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}", re.IGNORECASE)
+# An address starts only where a word starts (the lookbehind): tried from every position of a
+# long word, the pattern would take time growing with the square of its length.
+_EMAIL = re.compile(r"(?<![^@\s<>])[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}", re.IGNORECASE)
 
 
 class TemplateProblem(Exception):
@@ -66,11 +68,11 @@ class EmailTemplates:
                 problems.append(self._syntax_problem(error, name))
         return problems
 
-    def render_mjml(self, context: dict[str, Any]) -> str:
+    def render_mjml(self, context: dict[str, Any], template: str = MAIN_TEMPLATE) -> str:
         try:
-            return _tidy_head(self.env.get_template(MAIN_TEMPLATE).render(context))
+            return _tidy_head(self.env.get_template(template).render(context))
         except jinja2.TemplateSyntaxError as error:
-            problem = self._syntax_problem(error, error.name or MAIN_TEMPLATE)
+            problem = self._syntax_problem(error, error.name or template)
             raise TemplateProblem(problem) from None
         except Exception as error:
             raise TemplateProblem(self._runtime_problem(error)) from None

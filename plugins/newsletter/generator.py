@@ -18,8 +18,10 @@ from .html_tools import demote_headings
 from .loader import load_newsletter
 from .model import Newsletter
 from .problems import ContentError, Problem, preview
+from .sanitise import sanitise
 from .settings import check_settings, sections_setting
 from .sharing import Sharing, site_base
+from .welcome import write_welcome
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class NewsletterGenerator(Generator):
         root = project_root(self.settings)
         problems = check_settings(self.settings) + self.settings.get("NEWSLETTER_REFUSED", [])
         problems += page_collisions(self._pages(), root, self.settings.get("STATIC_PATHS", []))
+        problems += sanitise_pages(self._pages(), root)
         self.cache = BuildCache.from_settings(self.settings, root)
         try:
             self.newsletter, warnings = load_newsletter(
@@ -163,6 +166,9 @@ class NewsletterGenerator(Generator):
             cache=self.cache,
             staged=False,  # the whole build directory is discarded if anything fails
         )
+        if not any(not p.warning for p in problems):
+            root = project_root(self.settings)
+            problems += write_welcome(self.newsletter, self.settings, Path(self.output_path), root)
         if any(not p.warning for p in problems):
             raise _reported(problems)  # logs each one
         for problem in problems:
@@ -182,6 +188,7 @@ def _reported(problems: list[Problem]) -> ContentError:
 # may not be saved there, nor over the home page.
 GENERATED = ("index.html", "issues", "series", "topics", "feeds", "editions", "theme")
 GENERATED += ("sitemap.xml", "robots.txt", "404.html", "favicon.ico", "pagefind")
+MAX_NAME_BYTES = 200  # file systems stop at 255 bytes a name
 
 
 def page_collisions(pages: list, root: Path, static_paths: list[str]) -> list[Problem]:
@@ -198,12 +205,30 @@ def page_collisions(pages: list, root: Path, static_paths: list[str]) -> list[Pr
             reason = "would overwrite a page the newsletter generates"
         elif save_as in taken:
             reason = f"is already the page of {taken[save_as]}"
+        elif any(len(part.encode()) > MAX_NAME_BYTES for part in save_as.split("/")):
+            reason = f"has a name over {MAX_NAME_BYTES} bytes, too long for a file"
         if save_as:
             taken.setdefault(save_as, _shown(page.source_path, root))
         if reason:
             path = _shown(page.source_path, root)
             message = f"page saved as {preview(save_as)} {reason}: change its Save_as or Slug"
             problems.append(Problem(path, _metadata_line(page.source_path), message))
+    return problems
+
+
+def sanitise_pages(pages: list, root: Path) -> list[Problem]:
+    """Pelican's pages (about, subscribe) get the articles' HTML allowlist: each removal is a
+    warning at the page's line, which `check` fails on."""
+    problems = []
+    for page in pages:
+        try:
+            source = Path(page.source_path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            source = ""
+        page._content, removed = sanitise(
+            page._content or "", source, _shown(page.source_path, root), 1
+        )
+        problems += removed
     return problems
 
 

@@ -13,28 +13,38 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+VOID = ("area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr")
 
 
-class _Images(HTMLParser):
+class _Audit(HTMLParser):
+    """In one pass: every href/src value, and the src of each <img> without alt text."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.missing: list[str] = []
+        self.urls: list[str] = []
+        self.missing_alt: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in ("href", "src") and value]
         if tag == "img":
             values = dict(attrs)
             if not (values.get("alt") or "").strip():
-                self.missing.append((values.get("src") or "").strip() or "(no src)")
+                self.missing_alt.append((values.get("src") or "").strip() or "(no src)")
 
     handle_startendtag = handle_starttag
 
 
-def images_without_alt(html: str) -> list[str]:
-    """The src of every <img> whose alt text is missing or blank, in document order."""
-    parser = _Images()
+def audit(html: str) -> _Audit:
+    """`.urls` (every href and src) and `.missing_alt` of `html`, from one parse."""
+    parser = _Audit()
     parser.feed(html)
     parser.close()
-    return parser.missing
+    return parser
+
+
+def images_without_alt(html: str) -> list[str]:
+    """The src of every <img> whose alt text is missing or blank, in document order."""
+    return audit(html).missing_alt
 
 
 class _Located(HTMLParser):
@@ -106,21 +116,21 @@ class _Links(_Located):
         self.edits: list[tuple[int, int, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._tag(tag, attrs, closed=False)
+        self._tag(tag, attrs, closed=tag in VOID)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._tag(tag, attrs, closed=True)
 
     def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
         new = [(name, self._value(name, value)) for name, value in attrs]
-        if new == attrs:
+        raw = self.get_starttag_text() or ""
+        if new == attrs and (not closed or raw.endswith("/>")):
             return
         written = "".join(
             f" {name}" if value is None else f' {name}="{htmllib.escape(value)}"'
             for name, value in new
         )
         start = self._offset()
-        raw = self.get_starttag_text() or ""
         self.edits.append((start, start + len(raw), f"<{tag}{written}{' /' if closed else ''}>"))
 
     def _value(self, name: str, value: str | None) -> str | None:
@@ -131,5 +141,6 @@ class _Links(_Located):
 
 def rewrite_links(html: str, change: Callable[[str], str | None]) -> str:
     """Every href and src value passed to `change`; a new value (None keeps the old one)
-    is written back into its tag, the rest of the HTML untouched."""
+    is written back into its tag, the rest of the HTML untouched. Void tags come back
+    closed (`<br />`): MRML reads mj-text as XML-like markup, html5 output omits the slash."""
     return _splice(html, _Links(html, change).run().edits)

@@ -1,4 +1,5 @@
 """Absolute links for email: an edition is read far from the site, so no link may be relative.
+(The regular expressions here read URLs; the HTML itself is parsed, by html_tools.)
 
 Handles the forms found in the model's HTML: root-relative paths ("/issues/3/x/"), Pelican's
 `{filename}` / `{static}` / `{attach}` (also written `|filename|` or URL-quoted `%7Bfilename%7D`),
@@ -10,24 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .html_tools import rewrite_links
 from .model import LINK_PREFIXES, resolve_link
 
 # A scheme ("https:", "mailto:"), an in-document anchor, or a per-recipient placeholder.
 _ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|#|%%[a-z_]+%%$)", re.IGNORECASE)
-_LINK_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
-_VOID = re.compile(
-    r"<(area|br|col|embed|hr|img|input|source|track|wbr)\b([^>]*?)\s*/?>", re.IGNORECASE
-)
 _LEGACY_FORM = re.compile(r"^(?:\||%7B)(filename|static|attach)(?:\||%7D)", re.IGNORECASE)
 
 
 def is_absolute(target: str) -> bool:
     return bool(_ABSOLUTE.match(target.strip()))
-
-
-def well_formed_voids(html: str) -> str:
-    """`<br>` -> `<br />`: MRML parses mj-text as XML-like markup; html5 output omits the slash."""
-    return _VOID.sub(lambda m: f"<{m.group(1)}{m.group(2)} />", html)
 
 
 @dataclass
@@ -60,14 +53,10 @@ class Absolutiser:
         """Every href/src made absolute; returns the HTML and the targets still relative."""
         relative: list[str] = []
 
-        def fix(match: re.Match[str]) -> str:
-            url = self.absolute(match.group(3), source_dir)
+        def fix(target: str) -> str:
+            url = self.absolute(target, source_dir)
             if not is_absolute(url):
                 relative.append(url)
-            return f"{match.group(1)}{match.group(2)}{url}{match.group(2)}"
+            return url
 
-        return _LINK_ATTR.sub(fix, html), relative
-
-
-def relative_links(html: str) -> list[str]:
-    return [m.group(3) for m in _LINK_ATTR.finditer(html) if not is_absolute(m.group(3))]
+        return rewrite_links(html, fix), relative

@@ -14,6 +14,7 @@ from markdown import Markdown
 from markupsafe import Markup
 
 from . import cache, timing
+from .body import render_body
 from .cache import BuildCache
 from .fields import Fields
 from .html_tools import images_without_alt
@@ -31,8 +32,8 @@ from .model import (
     slugify,
 )
 from .parallel import fork_map, workers_for
-from .plaintext import markdown_parser, parse
-from .problems import ContentError, Problem
+from .plaintext import markdown_parser
+from .problems import ContentError, Problem, preview
 from .reader import KINDS, RawFile, read_kind
 
 ISSUE_FIELDS = ("number", "date", "subject", "preheader", "articles", "status")
@@ -76,9 +77,9 @@ def load_newsletter(
         for kind in KINDS:
             raw[kind], read_problems = read_kind(content_dir, kind, root)
             problems += read_problems
-    series = {s.slug: s for s in (_series(f, problems) for f in raw["series"]) if s}
-    issues = [i for i in (_issue(f, problems) for f in raw["issues"]) if i]
-    articles = [a for a in (_article(f, problems) for f in raw["articles"]) if a]
+    series = {s.slug: s for s in _each(_series, raw["series"], problems)}
+    issues = _each(_issue, raw["issues"], problems)
+    articles = _each(_article, raw["articles"], problems)
     newsletter = Newsletter(sorted(issues, key=lambda i: i.number), articles, series, {})
     _link(newsletter, problems, DEFAULT_SECTIONS if sections is None else sections)
     if not include_drafts:
@@ -101,6 +102,21 @@ def load_newsletter(
 
 
 # --- one file each -------------------------------------------------------------------------
+
+
+def _each(make, files: list[RawFile], problems: list[Problem]) -> list:
+    """`make` on each file in isolation: whatever one file does, the others are still read."""
+    made = []
+    for raw in files:
+        try:
+            item = make(raw, problems)
+        except Exception as error:  # a rule that did not foresee this file: report, go on
+            message = f"cannot read this file: {type(error).__name__}: {preview(str(error))}"
+            problems.append(Problem(raw.source.path, 1, message))
+            continue
+        if item:
+            made.append(item)
+    return made
 
 
 def _series(raw: RawFile, problems: list[Problem]) -> Series | None:
@@ -410,18 +426,24 @@ def _render_bodies(
     def render(todo_index: int) -> tuple:
         index = todo[todo_index]
         with timing.phase("markdown"):
-            html, tree = parse(md, sources[index].body)
+            html, tree, problems = render_body(md, sources[index])
+        # Problems are kept by their line in the body: the same body elsewhere is the same.
+        first = sources[index].body_line
+        found = [(p.line - first, p.message, p.warning, p.fails_check) for p in problems]
         if not build_cache.enabled:
-            return html, tree
+            return (html, found), tree
         build_cache.put("tree", keys[index], tree)
-        build_cache.put("html", keys[index], html)
-        return html, None
+        build_cache.put("html", keys[index], (html, found))
+        return (html, found), None
 
     trees: list = [None] * len(items)
     rendered = fork_map(render, len(todo), workers_for(parallel, len(todo)))
-    for index, (html, tree) in zip(todo, rendered, strict=True):
-        htmls[index], trees[index] = html, tree
-    for item, source, html, tree in zip(items, sources, htmls, trees, strict=True):
+    for index, (entry, tree) in zip(todo, rendered, strict=True):
+        htmls[index], trees[index] = entry, tree
+    for item, source, (html, found), tree in zip(items, sources, htmls, trees, strict=True):
+        # limits, and raw HTML the sanitiser removed
+        path, first = source.source.path, source.body_line
+        links.problems += [Problem(path, first + line, *rest) for line, *rest in found]
         with timing.phase("markdown: links"):
             # Rendered by us: templates must not escape it.
             html = Markup(links.resolve(html, source))

@@ -27,7 +27,7 @@ BLOCKS = {
     "div", "dl", "dt", "dd", "figure", "details", "h1", "h2", "h3", "h4", "h5", "h6",
 }  # fmt: skip
 _STASHED = re.compile(HTML_PLACEHOLDER.replace("%s", r"(\d+)"))
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[^<>]+>")  # not [^>]: from each of many `<`, a scan to the end
 
 
 class _KeepTree(Treeprocessor):
