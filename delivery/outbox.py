@@ -36,6 +36,7 @@ MAX_ATTEMPTS = 8  # per email, for that email's own 4xx replies: about an hour o
 RETRY_DELAY = (30.0, 3600.0)  # first and longest wait after a 4xx for one email
 PAUSE = (1.0, 300.0)  # first and longest pause while the server cannot be reached
 POLL = 30.0
+KEEP_DAYS = 30  # rows done or given up are kept this long (what went out, and why not)
 
 
 def _backoff(limits: tuple[float, float], count: int) -> float:
@@ -74,6 +75,11 @@ class Outbox:
         return time.time() < self._paused_until
 
     def start(self) -> None:
+        pruned = self.store.prune_mail(KEEP_DAYS)
+        if pruned:
+            logger.info(
+                "outbox: forgot %d emails sent or given up over %d days ago", pruned, KEEP_DAYS
+            )
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
         self._thread.start()
 

@@ -870,6 +870,16 @@ class Store:
                 ),
             )
 
+    def prune_mail(self, days: float = 30) -> int:
+        """Forget emails done or given up more than `days` ago (their addresses too)."""
+        cutoff = datetime.fromtimestamp(time.time() - days * 86400, UTC)
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM outbox WHERE status != 'queued' AND updated_at < ?",
+                (cutoff.isoformat(timespec="seconds"),),
+            )
+        return cursor.rowcount
+
     def mail_counts(self) -> dict[str, int]:
         rows = self._query("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         return {"queued": 0, "done": 0, "failed": 0} | dict(rows)
@@ -939,6 +949,13 @@ def _prepare_file(path: Path, create: bool) -> bool:
         )
     size = info.st_size if info is not None else None
     if size:
+        if info.st_mode & 0o077:  # made before stores were created 0600
+            logger.warning(
+                "subscriber store %s can be read by other users (mode %o): chmod 600 %s*",
+                path,
+                info.st_mode & 0o777,
+                path,
+            )
         return False
     if not create:
         state = "is empty (0 bytes)" if size == 0 else "does not exist"

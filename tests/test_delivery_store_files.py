@@ -94,3 +94,13 @@ def test_commands_that_add_nobody_make_no_store(bare_newsletter, args):
     assert result.exit_code == 2
     assert "does not exist" in result.output
     assert not bare_newsletter.settings().store_path.exists()
+
+
+def test_an_older_store_readable_by_others_is_named_with_the_fix(tmp_path, caplog):
+    path = tmp_path / "subscribers.db"
+    Store(path).close()
+    path.chmod(0o644)  # as stores were made before
+    with caplog.at_level("WARNING"), Store(path, create=False):
+        pass
+    assert f"subscriber store {path} can be read by other users (mode 644)" in caplog.text
+    assert f"chmod 600 {path}*" in caplog.text

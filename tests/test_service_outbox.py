@@ -296,3 +296,17 @@ def test_previous_secrets_are_read_comma_separated_and_checked(bare_newsletter):
     )
     with pytest.raises(SettingsError, match="MASTHEAD_SECRET_PREVIOUS holds a secret of 5"):
         short.verifying_secrets()
+
+
+def test_old_finished_emails_are_pruned_and_queued_ones_kept(outbox_of):
+    outbox, _ = outbox_of()
+    for address in ("old@example.org", "new@example.org", "waiting@example.org"):
+        outbox.add("note", address)
+    with outbox.store.transaction() as db:
+        db.execute("UPDATE outbox SET status = 'done' WHERE address != 'waiting@example.org'")
+        db.execute(
+            "UPDATE outbox SET updated_at = '2020-01-01T00:00:00+00:00'"
+            " WHERE address IN ('old@example.org', 'waiting@example.org')"
+        )
+    assert outbox.store.prune_mail(30) == 1
+    assert outbox.store.mail_counts() == {"queued": 1, "done": 1, "failed": 0}
