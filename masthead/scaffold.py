@@ -13,6 +13,7 @@ from pathlib import Path
 from .errors import SettingsError, UsageError
 from .project import Project
 
+from newsletter.mistakes import SCAFFOLD_TEXT  # isort: skip
 from newsletter.model import slugify  # isort: skip  (plugins/ is on sys.path via .build)
 from newsletter.reader import RawFile  # isort: skip
 
@@ -94,7 +95,7 @@ date: {date.isoformat()}    # required: YYYY-MM-DD, the day it goes out
 # set `status: published` when the issue is ready.
 status: draft
 ---
-The editor's welcome, in Markdown: what is in this issue and why it matters this week.
+{SCAFFOLD_TEXT["issue"]}
 """
 
 
@@ -218,7 +219,7 @@ issue: {issue}    # required: the issue it appears in
 # In the body, link to another article with [its title]({{filename}}other-slug.md)
 # and to an image in content/images/ with ![alt text]({{static}}/images/chart.png).
 ---
-The article, in Markdown.
+{SCAFFOLD_TEXT["article"]}
 """
 
 

@@ -31,7 +31,8 @@ def test_build_into_another_directory_with_drafts(editor):
 
 
 def test_build_prints_our_warnings_with_file_and_line(editor):
-    editor.write({"articles/workshop.md": "---\ntitle: A workshop\nissue: 2\ncolour: red\n---\n"})
+    workshop = "---\ntitle: A workshop\nissue: 2\ncolour: red\n---\nWe meet at noon.\n"
+    editor.write({"articles/workshop.md": workshop})
     result = editor.run("build")
     assert result.exit_code == 0
     assert result.stderr.startswith(

@@ -6,6 +6,7 @@ reports every problem in every file (Pelican's "to not short circuit").
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import difflib
 import unicodedata
@@ -79,9 +80,7 @@ class Fields:
         try:
             return datetime.date.fromisoformat(str(value).strip())
         except ValueError:
-            return self.problem(
-                key, f"field '{key}' must be a date as YYYY-MM-DD, not {preview(value)}"
-            )
+            return self.problem(key, _bad_date(key, str(value).strip(), value))
 
     def moment(self, key: str) -> datetime.date | datetime.datetime | None:
         """A date, or a date and time ("2025-03-20 17:45")."""
@@ -134,3 +133,17 @@ class Fields:
                 f"unknown field {preview(key)}{hint}; known fields: {known_list}",
                 warning=True,
             )
+
+
+def _bad_date(key: str, text: str, value: object) -> str:
+    """'2026-11-31 does not exist (November 2026 has 30 days)', else the format to use."""
+    parts = text.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+        year, month, day = map(int, parts)
+        if not 1 <= month <= 12:
+            return f"field '{key}': {text} does not exist (there is no month {month})"
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            name = calendar.month_name[month]
+            return f"field '{key}': {text} does not exist ({name} {year} has {days} days)"
+    return f"field '{key}' must be a date as YYYY-MM-DD, not {preview(value)}"

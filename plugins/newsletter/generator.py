@@ -16,6 +16,7 @@ from .cache import BuildCache
 from .edition import write_editions
 from .html_tools import demote_headings
 from .loader import load_newsletter
+from .mistakes import find_mistakes
 from .model import Newsletter
 from .problems import ContentError, Problem, preview
 from .sanitise import sanitise
@@ -58,7 +59,7 @@ class NewsletterGenerator(Generator):
             raise _reported(problems + error.problems) from None
         if any(not p.warning for p in problems):
             raise _reported(problems + warnings)
-        self.warnings = problems + warnings
+        self.warnings = problems + warnings + find_mistakes(self.newsletter, root)
         for problem in self.warnings:
             logger.warning("%s", problem)
         self.context["newsletter"] = self.newsletter

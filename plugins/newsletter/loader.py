@@ -81,7 +81,8 @@ def load_newsletter(
     issues = _each(_issue, raw["issues"], problems)
     articles = _each(_article, raw["articles"], problems)
     newsletter = Newsletter(sorted(issues, key=lambda i: i.number), articles, series, {})
-    _link(newsletter, problems, DEFAULT_SECTIONS if sections is None else sections)
+    broken = _declared_numbers(raw["issues"]) - {issue.number for issue in issues}
+    _link(newsletter, problems, DEFAULT_SECTIONS if sections is None else sections, broken)
     if not include_drafts:
         _drop_drafts(newsletter)
     _attach_parts_and_topics(newsletter, problems)
@@ -217,13 +218,28 @@ def _event(fields: Fields) -> Event | None:
 # --- the whole model -----------------------------------------------------------------------
 
 
-def _link(newsletter: Newsletter, problems: list[Problem], sections: list[str]) -> None:
-    """Cross-file rules: unique numbers and parts, known issues and series, one issue each."""
+def _declared_numbers(files: list[RawFile]) -> set[int]:
+    numbers = (raw.meta.get("number") for raw in files)
+    return {n for n in numbers if isinstance(n, int) and not isinstance(n, bool)}
+
+
+def _link(
+    newsletter: Newsletter,
+    problems: list[Problem],
+    sections: list[str],
+    broken: set[int] | None = None,
+) -> None:
+    """Cross-file rules: unique numbers and parts, known issues and series, one issue each.
+
+    `broken` are numbers of issue files that have errors of their own: their articles are
+    not reported again ("issue N does not exist") for the same root cause."""
     by_number = _unique_issues(newsletter.issues, problems)
     placed: dict[int, list[Article]] = {number: [] for number in by_number}
     for article in newsletter.articles:
         _join_series(newsletter, article, problems)
         issue = by_number.get(article.issue_number)
+        if issue is None and article.issue_number in (broken or ()):
+            continue
         if issue is None:
             n = article.issue_number
             _report(
