@@ -292,3 +292,8 @@ def test_linkify_email_is_linear():
         'write to <a href="mailto:events@example.org">events@example.org</a>.'
     )
     assert "mailto" not in str(_linkify_email("a" * 200_000))  # instant, not minutes
+
+
+def test_a_file_name_with_an_escape_character_stays_one_printable_line(tree):
+    message = only_error(tree, {"articles/a\x1b[2Jb\nc.md": "---\ntitle: X\nissue: 2\n---\n"})
+    assert message.startswith("content/articles/a\\x1b[2Jb\\nc.md:1: slug ")

@@ -129,3 +129,10 @@ def test_a_page_is_sanitised_too(tree, tmp_path):
     assert "About us." in html and "XSS20" not in html
     (warning,) = [w for w in report.warnings if "removed <script>" in w.message]
     assert str(warning).startswith("content/pages/about.md:6: warning: removed <script>")
+
+
+def test_a_reference_to_a_control_character_is_dropped(tree, tmp_path):
+    tree({"articles/x.md": "---\ntitle: X\nissue: 2\n---\nA &#1 b &#x1b; c &#27\n"})
+    html = (tmp_path / "output/issues/2/x/index.html").read_text(encoding="utf-8")
+    assert "\x01" not in html and "\x1b" not in html
+    assert "A" in html and "c" in html

@@ -516,6 +516,8 @@ class Links:
         line = raw.body_line + raw.body[: max(raw.body.find(target), 0)].count("\n")
         self.problems.append(
             Problem(
-                raw.source.path, line, f"link to '{target}': no such file in content/; fix the path"
+                raw.source.path,
+                line,
+                f"link to {preview(target)}: no such file in content/; fix the path",
             )
         )

@@ -18,7 +18,13 @@ class Problem:
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
-        return f"{self.path}:{self.line}: {kind}{self.message}"
+        shown = f"{self.path}:{self.line}: {kind}{self.message}"
+        # One line on the terminal, whatever a file name holds (ESC, a newline).
+        return shown if shown.isprintable() else "".join(map(_printable, shown))
+
+
+def _printable(char: str) -> str:
+    return char if char.isprintable() else repr(char)[1:-1]
 
 
 def preview(value: object, length: int = PREVIEW_LENGTH) -> str:

@@ -36,8 +36,13 @@ CLEANER = nh3.Cleaner(
 MAX_WARNINGS = 30  # per body: the first ones say what to fix
 
 
+# A character reference such as `&#1` becomes the control character itself in nh3's output;
+# no page needs one and XML (the feeds) cannot hold it.
+NO_CONTROL = {c: None for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\t\n\r"}
+
+
 def clean(html: str) -> str:
-    return CLEANER.clean(html)
+    return CLEANER.clean(html).translate(NO_CONTROL)
 
 
 @dataclass(frozen=True)
