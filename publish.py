@@ -29,7 +29,7 @@ def cli(ctx: click.Context, settings: str, debug: bool) -> None:
 
 @cli.group()
 def new() -> None:
-    """Start an issue or an article from a scaffold; never overwrites a file.
+    """Start an issue, an article or a series from a scaffold; never overwrites a file.
 
     Example: python publish.py new issue --subject "Holiday coverage"
     """
@@ -79,6 +79,21 @@ def new_article(obj: dict, title: str | None, issue: int, **where: str | None) -
     click.echo(project.shown(made.path))
     if made.listed_by_issue:
         click.echo(f"note: issue {issue} lists its articles: add '{made.slug}' there", err=True)
+
+
+@new.command("series")
+@click.argument("slug")
+@click.option("--title", required=True, help="The series name.")
+@click.option("--subtitle", help="One line under the title.")
+@click.option("--part", "parts", multiple=True, metavar="TITLE", help="A planned part (repeat).")
+@click.pass_obj
+def new_series(obj: dict, slug: str, title: str, subtitle: str | None, parts: tuple) -> None:
+    """Write content/series/SLUG.md with its planned parts, and print its path.
+
+    Example: python publish.py new series anchor --title ANCHOR --part "Access" --part "Notice"
+    """
+    project = project_of(obj)
+    click.echo(project.shown(scaffold.new_series(project, slug, title, list(parts), subtitle)))
 
 
 @cli.command()

@@ -29,6 +29,7 @@ from .send import (
     Progress,
     SendPlan,
     SendSummary,
+    newer_issue_sent,
     plan_send,
     send_dry_run,
     send_lock,
@@ -311,6 +312,8 @@ def send_command(
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     now = datetime.now(UTC)
+    if when or not (test_to or dry_run or cancel):
+        _older_than_sent(store, number, yes)
     if when:
         at = parse_when(when, settings.zone)
         made = schedule_send(settings, store, number, at, now)
@@ -331,6 +334,22 @@ def send_command(
     _report(summary)
     if note := proof_note(settings, number):  # after the summary: errors stay one line
         click.echo(note, err=True)
+
+
+def _older_than_sent(store: Store, number: int, yes: bool) -> None:
+    """Sending an issue older than one already sent is usually a wrong number: ask first."""
+    newer = newer_issue_sent(store, number)
+    if newer is None or yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"issue {number} is older than issue {newer}, which was already sent: check the "
+            "number, or pass --yes to send it anyway"
+        )
+    click.confirm(
+        f"Issue {newer} was already sent and issue {number} is older. Send it anyway?",
+        abort=True,
+    )
 
 
 def _real_send(
@@ -606,7 +625,11 @@ def keygen_command(ctx: click.Context, out: str, domain: str | None, selector: s
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", type=click.IntRange(1, 65535), default=8025, show_default=True, help="TCP port."
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,  # not 8025: aiosmtpd's default, where a test SMTP server often listens
+    show_default=True,
+    help="TCP port.",
 )
 @click.option(
     "--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads."
@@ -626,16 +649,18 @@ def serve_command(
     Put it behind a reverse proxy that serves NEWSLETTER["service_url"] over HTTPS (see
     docs/service.md). Needs MASTHEAD_SECRET and the SMTP settings (confirmation emails).
 
-    Example: MASTHEAD_SECRET=... python publish.py --settings publishconf.py serve --port 8025
+    Example: MASTHEAD_SECRET=... python publish.py --settings publishconf.py serve --port 8080
     """
     settings = settings_of(ctx)
     app = make_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    click.echo(
-        f"Serving the subscription service of {settings.service_url} at "
-        f"http://{host}:{port}/ (Ctrl-C to stop)"
-    )
-    run_service(app, host, port, threads, trusted_proxy)
+
+    def listening(url: str) -> None:  # said once the socket listens, not before
+        click.echo(
+            f"Serving the subscription service of {settings.service_url} at {url} (Ctrl-C to stop)"
+        )
+
+    run_service(app, host, port, threads, trusted_proxy, on_listening=listening)
     click.echo("stopped")
 
 

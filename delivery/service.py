@@ -363,8 +363,10 @@ def run(
     port: int,
     threads: int = 4,
     trusted_proxy: str | None = None,
+    on_listening: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve `app` with waitress until Ctrl-C or SIGTERM."""
+    """Serve `app` with waitress until Ctrl-C or SIGTERM; `on_listening` gets the URL once
+    the socket listens (so "Serving" is never printed for a port that failed)."""
     import waitress
 
     options: dict[str, Any] = {
@@ -393,6 +395,8 @@ def run(
         ) from error
     signal.signal(signal.SIGTERM, _interrupt)  # systemd's stop: finish like Ctrl-C
     app.outbox.start()
+    if on_listening is not None:
+        on_listening(f"http://{server.effective_host}:{server.effective_port}/")
     try:
         server.run()
     except KeyboardInterrupt:
