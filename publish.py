@@ -29,7 +29,7 @@ def cli(ctx: click.Context, settings: str, debug: bool) -> None:
 
 @cli.group()
 def new() -> None:
-    """Start an issue or an article from a scaffold; never overwrites a file.
+    """Start an issue, an article or a series from a scaffold; never overwrites a file.
 
     Example: python publish.py new issue --subject "Holiday coverage"
     """
@@ -81,17 +81,33 @@ def new_article(obj: dict, title: str | None, issue: int, **where: str | None) -
         click.echo(f"note: issue {issue} lists its articles: add '{made.slug}' there", err=True)
 
 
+@new.command("series")
+@click.argument("slug")
+@click.option("--title", required=True, help="The series name.")
+@click.option("--subtitle", help="One line under the title.")
+@click.option("--part", "parts", multiple=True, metavar="TITLE", help="A planned part (repeat).")
+@click.pass_obj
+def new_series(obj: dict, slug: str, title: str, subtitle: str | None, parts: tuple) -> None:
+    """Write content/series/SLUG.md with its planned parts, and print its path.
+
+    Example: python publish.py new series anchor --title ANCHOR --part "Access" --part "Notice"
+    """
+    project = project_of(obj)
+    click.echo(project.shown(scaffold.new_series(project, slug, title, list(parts), subtitle)))
+
+
 @cli.command()
 @click.option("--drafts", is_flag=True, help="Also build draft issues (marked DRAFT).")
 @click.option("--output", type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--no-cache", is_flag=True, help="Render everything again (no build cache).")
 @click.pass_obj
-def build(obj: dict, drafts: bool, output: str | None) -> None:
+def build(obj: dict, drafts: bool, output: str | None, no_cache: bool) -> None:
     """Build the web archive and the email editions.
 
     Example: python publish.py build --drafts
     """
     with progress.spinner("Building"):
-        report = site.build(obj["settings"], output, drafts)
+        report = site.build(obj["settings"], output, drafts, cache=not no_cache)
     say_warnings([*map(str, report.warnings), *report.pelican_warnings])
     drafts_note = f" and {report.drafts} drafts" if report.drafts else ""
     click.echo(

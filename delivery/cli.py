@@ -29,6 +29,7 @@ from .send import (
     Progress,
     SendPlan,
     SendSummary,
+    newer_issue_sent,
     plan_send,
     send_dry_run,
     send_lock,
@@ -100,16 +101,35 @@ def subscribers() -> None:
 @click.option(
     "--status", type=STATUS, default="active", show_default=True, help="Their starting status."
 )
+@click.option("--series", "series", metavar="SLUG", help="Follow this series (its parts).")
+@click.option("--catch-up", is_flag=True, help="With --series: send its earlier parts too.")
+@click.option("--series-only", is_flag=True, help="With --series: no whole issues.")
 @click.pass_context
 @friendly
-def add_command(ctx: click.Context, address: str, name: str, status: str) -> None:
-    """Add one subscriber.
+def add_command(
+    ctx: click.Context,
+    address: str,
+    name: str,
+    status: str,
+    series: str | None,
+    catch_up: bool,
+    series_only: bool,
+) -> None:
+    """Add one subscriber, or (with --series) make one follow a series.
 
-    Example: publish.py subscribers add reader@example.org --name "Ada Reader"
+    Examples: publish.py subscribers add reader@example.org --name "Ada Reader";
+    publish.py subscribers add reader@example.org --series anchor --catch-up --series-only
     """
     address = normalise_address(address)  # a typo creates no store
-    subscriber = store_of(ctx, create=True).add_subscriber(address, name, status, source="cli")
-    click.echo(f"added {subscriber.address} ({subscriber.status})")
+    if (catch_up or series_only) and not series:
+        raise UsageError("--catch-up and --series-only need --series SLUG")
+    choice = follows.Choice(series or "", catch_up, not series_only)
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings, create=True)
+    subscriber, added = follows.add_follower(settings, store, address, name, status, choice)
+    what = f" following {series}" if series else ""
+    verb = "added" if added else "updated"
+    click.echo(f"{verb} {subscriber.address} ({subscriber.status}){what}")
 
 
 @subscribers.command("remove")
@@ -311,6 +331,8 @@ def send_command(
     settings = settings_of(ctx)
     store = store_of(ctx, settings)
     now = datetime.now(UTC)
+    if when or not (test_to or dry_run or cancel):
+        _older_than_sent(store, number, yes)
     if when:
         at = parse_when(when, settings.zone)
         made = schedule_send(settings, store, number, at, now)
@@ -331,6 +353,22 @@ def send_command(
     _report(summary)
     if note := proof_note(settings, number):  # after the summary: errors stay one line
         click.echo(note, err=True)
+
+
+def _older_than_sent(store: Store, number: int, yes: bool) -> None:
+    """Sending an issue older than one already sent is usually a wrong number: ask first."""
+    newer = newer_issue_sent(store, number)
+    if newer is None or yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"issue {number} is older than issue {newer}, which was already sent: check the "
+            "number, or pass --yes to send it anyway"
+        )
+    click.confirm(
+        f"Issue {newer} was already sent and issue {number} is older. Send it anyway?",
+        abort=True,
+    )
 
 
 def _real_send(
@@ -606,7 +644,11 @@ def keygen_command(ctx: click.Context, out: str, domain: str | None, selector: s
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", type=click.IntRange(1, 65535), default=8025, show_default=True, help="TCP port."
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,  # not 8025: aiosmtpd's default, where a test SMTP server often listens
+    show_default=True,
+    help="TCP port.",
 )
 @click.option(
     "--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads."
@@ -626,16 +668,18 @@ def serve_command(
     Put it behind a reverse proxy that serves NEWSLETTER["service_url"] over HTTPS (see
     docs/service.md). Needs MASTHEAD_SECRET and the SMTP settings (confirmation emails).
 
-    Example: MASTHEAD_SECRET=... python publish.py --settings publishconf.py serve --port 8025
+    Example: MASTHEAD_SECRET=... python publish.py --settings publishconf.py serve --port 8080
     """
     settings = settings_of(ctx)
     app = make_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    click.echo(
-        f"Serving the subscription service of {settings.service_url} at "
-        f"http://{host}:{port}/ (Ctrl-C to stop)"
-    )
-    run_service(app, host, port, threads, trusted_proxy)
+
+    def listening(url: str) -> None:  # said once the socket listens, not before
+        click.echo(
+            f"Serving the subscription service of {settings.service_url} at {url} (Ctrl-C to stop)"
+        )
+
+    run_service(app, host, port, threads, trusted_proxy, on_listening=listening)
     click.echo("stopped")
 
 

@@ -31,7 +31,14 @@ from .edition import (
     load_edition,
     load_part_edition,
 )
-from .errors import EditionError, ErrorBudgetExceeded, SendLocked, SendRefused, TransportError
+from .errors import (
+    EditionError,
+    EditionNotBuilt,
+    ErrorBudgetExceeded,
+    SendLocked,
+    SendRefused,
+    TransportError,
+)
 from .settings import SendSettings
 from .signing import Signer
 from .store import Store, normalise_address
@@ -472,6 +479,15 @@ def _hard_bounce(status: str, reply: str) -> dict[str, str] | None:
     return {"status": verdict.status, "reason": verdict.reason, "reply": reply[:300]}
 
 
+def newer_issue_sent(store: Store, number: int) -> int | None:
+    """The newest issue after `number` that already went out, if any: sending an older
+    issue after a newer one is usually a typo in the number."""
+    [(newest,)] = store.query(
+        "SELECT MAX(issue) FROM deliveries WHERE status = 'sent' AND issue > ?", (number,)
+    )
+    return newest
+
+
 def send_test(
     settings: SendSettings,
     number: int,
@@ -484,7 +500,13 @@ def send_test(
     Drafts are allowed: a test copy is how an editor proofs one.
     """
     address = normalise_address(address)
-    edition = load_edition(settings, number, allow_draft=True)
+    try:
+        edition = load_edition(settings, number, allow_draft=True)
+    except EditionNotBuilt as error:
+        # `build` leaves drafts out: the likeliest reason a test copy has no edition.
+        raise EditionNotBuilt(
+            f"{error}; a draft issue is built only by `publish.py build --drafts`"
+        ) from error
     personaliser = Personaliser(settings, edition)
     messenger = messenger or SmtpMessenger(settings.smtp)
     summary = SendSummary(number, "test")

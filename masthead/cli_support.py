@@ -25,6 +25,14 @@ class MastheadGroup(click.Group):
     """Maps every error raised by a command to one line (the problems first, one per line,
     for content errors); `--debug` lets the traceback through instead."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`--debug` works after the command name too (`publish.py build --debug`): it is
+        the group's option, so it is moved in front of the command."""
+        end = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[1:end] and ctx.parent is None:
+            args = ["--debug", *(a for i, a in enumerate(args) if a != "--debug" or i >= end)]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)

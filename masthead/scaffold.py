@@ -223,6 +223,38 @@ issue: {issue}    # required: the issue it appears in
 """
 
 
+# --- new series ----------------------------------------------------------------------------
+
+
+def new_series(
+    project: Project, slug: str, title: str, parts: list[str], subtitle: str | None = None
+) -> Path:
+    """Write content/series/<slug>.md: its title, planned part titles and a description to
+    write; `new article --series SLUG` then takes its parts in order."""
+    if slug != slugify(slug):
+        raise UsageError(f"series slug {slug!r} is not a file name: try {slugify(slug)!r}")
+    if not title.strip():
+        raise UsageError("give the series a --title")
+    planned = "\n".join(f"  - {_yaml_text(part)}" for part in parts)
+    parts_block = (
+        f"parts:    # planned part titles, in order\n{planned}"
+        if parts
+        else ('# parts:    # planned part titles, in order: "part N of M"\n#   - "Part one"')
+    )
+    subtitle_line = f"subtitle: {_yaml_text(subtitle)}" if subtitle else "# subtitle: ..."
+    text = f"""---
+# A series; every field is described in README.md, "A series".
+title: {_yaml_text(title)}    # required
+{subtitle_line}    # optional
+{parts_block}
+---
+{SCAFFOLD_TEXT["series"]}
+"""
+    path = project.content / "series" / f"{slug}.md"
+    _write_new(path, text, project)
+    return path
+
+
 # --- both ----------------------------------------------------------------------------------
 
 

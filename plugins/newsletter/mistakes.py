@@ -1,6 +1,7 @@
 """Mistakes that build fine but should not go out: warnings in `build`, failures in `check`.
 
-- the scaffold's placeholder text (`publish.py new`) left in a published issue or article;
+- the scaffold's placeholder text (`publish.py new`) left in a published issue or article,
+  or in the description of a series with a part out;
 - an article of a published issue with an empty body;
 - a gap in the issue numbers (issue 7 after issue 5);
 - a topic one edit away from another ("Staffng" beside "Staffing", or two letters swapped):
@@ -14,7 +15,7 @@ from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
 
-from .model import Article, Issue, Newsletter
+from .model import Article, Issue, Newsletter, Series
 from .problems import Problem
 
 # What `publish.py new` writes as the body (masthead/scaffold.py uses these very strings).
@@ -26,6 +27,9 @@ SCAFFOLD_TEXT = {
 }
 
 
+WHAT = {"issue": "welcome", "article": "article", "series": "series description"}
+
+
 def find_mistakes(newsletter: Newsletter, root: Path) -> list[Problem]:
     published = [issue for issue in newsletter.issues if not issue.is_draft]
     problems = []
@@ -34,6 +38,9 @@ def find_mistakes(newsletter: Newsletter, root: Path) -> list[Problem]:
         for article in issue.articles:
             problems += _placeholder(article, article.body_md, "article", root)
             problems += _empty(article, issue)
+    for series in newsletter.series.values():
+        if series.articles:  # a part is out: its page shows the description
+            problems += _placeholder(series, series.description_md, "series", root)
     problems += _gaps(newsletter.issues)
     problems += _near_topics(newsletter)
     return problems
@@ -43,7 +50,7 @@ def _warning(path: str, line: int, message: str) -> Problem:
     return Problem(path, line, message, warning=True, fails_check=True)
 
 
-def _placeholder(item: Issue | Article, body: str, kind: str, root: Path) -> list[Problem]:
+def _placeholder(item: Issue | Article | Series, body: str, kind: str, root: Path) -> list[Problem]:
     text = SCAFFOLD_TEXT[kind]
     if text not in body:
         return []
@@ -53,7 +60,7 @@ def _placeholder(item: Issue | Article, body: str, kind: str, root: Path) -> lis
             item.source.path,
             line,
             f"the scaffold's placeholder text is still here ({text[:40]!r}…): "
-            f"write the {'welcome' if kind == 'issue' else 'article'} or delete it",
+            f"write the {WHAT[kind]} or delete it",
         )
     ]
 
