@@ -104,3 +104,25 @@ def test_search_finds_a_word_and_follows_a_result(sample_site, serve, browser):
     page.locator(".pagefind-ui__result-link").first.wait_for()
     assert page.locator(".pagefind-ui__result-link").count() >= 2
     page.close()
+
+
+def test_topical_index_with_500_topics_at_phone_width(tree, tmp_path, serve, browser):
+    from tests.test_build import many_topics
+
+    tree(many_topics())
+    base = serve(tmp_path / "output")
+    page = browser.new_page()
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{base}/topics/")
+    jump = page.get_by_role("navigation", name="Letters")
+    letters = jump.get_by_role("link")
+    assert letters.count() == 26
+    for i in range(letters.count()):
+        box = letters.nth(i).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, letters.nth(i).inner_text()
+    assert jump.bounding_box()["height"] <= 4 * 48  # a compact bar: four rows at most
+    assert no_horizontal_scroll(page)
+    letters.get_by_text("Q", exact=True).click()
+    assert page.locator("#letter-Q").evaluate("e => e.getBoundingClientRect().top") < 100
+    page.screenshot(path=str(ARTIFACTS / "archive-topics-500-375.png"))
+    page.close()

@@ -274,3 +274,30 @@ def test_search_page_without_javascript_points_to_the_topical_index(site):
     assert 'href="/topics/"' in fallback
     assert "data-pagefind-body" in (site / "issues/2/two/index.html").read_text()
     assert "data-pagefind-body" not in (site / "topics/index.html").read_text()  # listings
+
+
+def many_topics(count: int = 500, per_article: int = 10) -> dict[str, str]:
+    """Articles in issue 2 carrying `count` topics spread over every letter."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    names = [f"{letters[n % 26]}topic {n}" for n in range(count)]
+    return {
+        f"articles/t{start}.md": (
+            f"---\ntitle: Topics {start}\nissue: 2\n"
+            f"topics: [{', '.join(names[start : start + per_article])}]\n---\nText.\n"
+        )
+        for start in range(0, count, per_article)
+    }
+
+
+def test_topical_index_scales_to_500_topics(tree, tmp_path):
+    report = tree(many_topics())
+    assert report.topics == 500 + 2
+    page = Page(tmp_path / "output/topics/index.html")
+    topic_links = [
+        href for href in page.links if href.startswith("/topics/") and href != "/topics/"
+    ]
+    assert len(topic_links) == 502  # each topic once, with its count; no article lists
+    assert not [href for href in page.links if href.startswith("/issues/")]
+    letters = [href for href in page.links if href.startswith("#letter-")]
+    assert len(letters) == 26
+    assert "Atopic 0 1" in page.words  # name, then how many articles

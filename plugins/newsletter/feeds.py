@@ -94,6 +94,7 @@ class _Writer:
         self.base = site_base(settings)
         self.language = settings.get("DEFAULT_LANG", "en")
         self.links = Absolutiser(self.base, str(settings.get("SITEURL") or ""), newsletter.url_of)
+        self._bodies: dict[str, str] = {}  # article URL -> body with absolute links, made once
 
     def url(self, path: str) -> str:
         return self.links.page(path)
@@ -101,17 +102,23 @@ class _Writer:
     def absolute(self, html: str) -> str:
         return self.links.rewrite_html(html)[0]
 
+    def body(self, article: Article) -> str:
+        """An article's HTML with absolute links: it appears in up to five feeds."""
+        if article.url not in self._bodies:
+            self._bodies[article.url] = self.absolute(article.body_html)
+        return self._bodies[article.url]
+
     def issue_entry(self, issue: Issue, name: str) -> Entry:
-        parts = [issue.welcome_html]
+        parts = [self.absolute(issue.welcome_html)]
         for article in issue.articles:
             byline = f"<p>By {escape(article.byline)}</p>" if article.byline else ""
             heading = f'<h2><a href="{self.url(article.url)}">{escape(article.title)}</a></h2>'
-            parts.append(heading + byline + article.body_html)
+            parts.append(heading + byline + self.body(article))
         authors = sorted({name for a in issue.articles for name in a.authors})
         return Entry(
             f"{name} #{issue.number}: {issue.subject}",
             self.url(issue.url),
-            self.absolute("\n".join(parts)),
+            "\n".join(parts),
             issue.summary,
             issue.date,
             authors,
@@ -124,7 +131,7 @@ class _Writer:
         return Entry(
             title,
             self.url(article.url),
-            self.absolute(article.body_html),
+            self.body(article),
             article.summary or "",
             article.issue.date,
             article.authors,

@@ -175,7 +175,7 @@ def _slug(fields: Fields) -> str:
         advice = "set 'slug'" if given is None else "fix 'slug'"
         fields.problem(
             "slug" if given else None,
-            f"slug '{slug}' must be lower-case words "
+            f"slug {preview(slug)} must be lower-case words "
             f"joined by hyphens, like '{slugify(slug)}': rename the file or {advice}",
         )
     return slug

@@ -1,8 +1,10 @@
 """Full-text search: Pagefind indexes the finished pages of a build before it is swapped in.
 
 The binary comes from the `pagefind[extended]` package (no download at build time). Only
-elements marked `data-pagefind-body` are indexed (issues, articles, series, pages), so listings
-and email editions stay out of the results. NEWSLETTER_SEARCH = False skips indexing.
+elements marked `data-pagefind-body` are indexed (articles, series, pages, and an issue's
+subject and welcome: its articles are marked `data-pagefind-ignore` there, found on their own
+pages), so listings and email editions stay out of the results and nothing is found twice.
+NEWSLETTER_SEARCH = False skips indexing.
 """
 
 from __future__ import annotations

@@ -50,14 +50,17 @@ class Sharing:
         self.name = settings["NEWSLETTER"]["name"]
         self.publisher = settings["NEWSLETTER"]["publisher"]["name"]
         self.absolutiser = Absolutiser(self.base, str(settings.get("SITEURL") or ""))
+        self._images: dict[str, str | None] = {}  # article URL -> its share image, parsed once
 
     def url(self, path: str = "") -> str:
         """A model URL ("issues/3/") as the absolute address readers share."""
         return f"{self.base}/{path.lstrip('/')}"
 
     def image(self, article: Article) -> str | None:
-        src = first_image(article.body_html)
-        return self.absolutiser.absolute(src) if src else None
+        if article.url not in self._images:
+            src = first_image(article.body_html)
+            self._images[article.url] = self.absolutiser.absolute(src) if src else None
+        return self._images[article.url]
 
     def article_jsonld(self, article: Article) -> Markup:
         data = {
