@@ -99,14 +99,15 @@ def new_series(obj: dict, slug: str, title: str, subtitle: str | None, parts: tu
 @cli.command()
 @click.option("--drafts", is_flag=True, help="Also build draft issues (marked DRAFT).")
 @click.option("--output", type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--no-cache", is_flag=True, help="Render everything again (no build cache).")
 @click.pass_obj
-def build(obj: dict, drafts: bool, output: str | None) -> None:
+def build(obj: dict, drafts: bool, output: str | None, no_cache: bool) -> None:
     """Build the web archive and the email editions.
 
     Example: python publish.py build --drafts
     """
     with progress.spinner("Building"):
-        report = site.build(obj["settings"], output, drafts)
+        report = site.build(obj["settings"], output, drafts, cache=not no_cache)
     say_warnings([*map(str, report.warnings), *report.pelican_warnings])
     drafts_note = f" and {report.drafts} drafts" if report.drafts else ""
     click.echo(

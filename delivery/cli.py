@@ -101,16 +101,35 @@ def subscribers() -> None:
 @click.option(
     "--status", type=STATUS, default="active", show_default=True, help="Their starting status."
 )
+@click.option("--series", "series", metavar="SLUG", help="Follow this series (its parts).")
+@click.option("--catch-up", is_flag=True, help="With --series: send its earlier parts too.")
+@click.option("--series-only", is_flag=True, help="With --series: no whole issues.")
 @click.pass_context
 @friendly
-def add_command(ctx: click.Context, address: str, name: str, status: str) -> None:
-    """Add one subscriber.
+def add_command(
+    ctx: click.Context,
+    address: str,
+    name: str,
+    status: str,
+    series: str | None,
+    catch_up: bool,
+    series_only: bool,
+) -> None:
+    """Add one subscriber, or (with --series) make one follow a series.
 
-    Example: publish.py subscribers add reader@example.org --name "Ada Reader"
+    Examples: publish.py subscribers add reader@example.org --name "Ada Reader";
+    publish.py subscribers add reader@example.org --series anchor --catch-up --series-only
     """
     address = normalise_address(address)  # a typo creates no store
-    subscriber = store_of(ctx, create=True).add_subscriber(address, name, status, source="cli")
-    click.echo(f"added {subscriber.address} ({subscriber.status})")
+    if (catch_up or series_only) and not series:
+        raise UsageError("--catch-up and --series-only need --series SLUG")
+    choice = follows.Choice(series or "", catch_up, not series_only)
+    settings = settings_of(ctx)
+    store = store_of(ctx, settings, create=True)
+    subscriber, added = follows.add_follower(settings, store, address, name, status, choice)
+    what = f" following {series}" if series else ""
+    verb = "added" if added else "updated"
+    click.echo(f"{verb} {subscriber.address} ({subscriber.status}){what}")
 
 
 @subscribers.command("remove")

@@ -374,3 +374,18 @@ def list_domain(list_id: str) -> str:
 def _unix_lines(text: str) -> str:
     # quoted_printable turns every "\n" into CRLF; stray "\r" would become bare CRs.
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def series_titles(settings: SendSettings) -> dict[str, str]:
+    """The series with built part editions, slug -> title (for the preferences page)."""
+    folder = settings.output_path / "editions" / "series"
+    titles = {}
+    for series in sorted(folder.iterdir()) if folder.is_dir() else []:
+        for meta_path in sorted(series.glob("*/edition.json"))[:1]:
+            try:
+                titles[series.name] = str(
+                    json.loads(meta_path.read_text("utf-8"))["series"]["title"]
+                )
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # `publish.py check` reports a broken edition; the page lists the rest
+    return titles

@@ -9,10 +9,13 @@ exactly-once machinery as issue sends, and the same UNIQUE key makes a second co
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
 
+from .edition import series_titles
 from .errors import SubscriberError, UnknownSubscriber
+from .settings import SendSettings
 from .store import PAGE_SIZE, Delivery, Store, Subscriber, utc_now
 
 FOLLOW_STATUSES = ("following", "ended", "left")
@@ -45,6 +48,48 @@ class Preferences:
     @property
     def nothing(self) -> bool:
         return not self.newsletter and not self.following()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a subscribe form (or `subscribers add`) asks for: the whole newsletter, and/or
+    one series with or without catching up on its earlier parts."""
+
+    series: str = ""
+    catch_up: bool = False
+    newsletter: bool = True  # every issue; False: that series only
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> Choice:
+        """Fields `series` (a slug), `catch_up=yes`, `newsletter=yes`; without `series`,
+        the whole newsletter. Raises SubscriberError for a slug that cannot be one."""
+        series = form.get("series", "").strip()
+        if not series:
+            return cls()
+        yes = {name for name in ("catch_up", "newsletter") if form.get(name) == "yes"}
+        return cls(check_slug(series), "catch_up" in yes, "newsletter" in yes)
+
+    def encode(self) -> str:
+        if not self.series:
+            return ""
+        yes = {True: "yes", False: "no"}
+        fields = {"catch_up": yes[self.catch_up], "newsletter": yes[self.newsletter]}
+        return urlencode({"series": self.series, **fields})
+
+    @classmethod
+    def decode(cls, text: str) -> Choice:
+        """The stored or signed form of a choice (written by `encode`)."""
+        fields = {name: values[0] for name, values in parse_qs(text).items()}
+        return cls.from_form(fields) if text else cls()
+
+
+def apply_choice(store: Store, address: str, choice: Choice, joining: bool) -> None:
+    """Record a choice. `joining` (a new or returning subscriber): the newsletter flag is set
+    as asked; otherwise it can only be switched on (a series form never stops issues)."""
+    if joining or choice.newsletter:
+        set_newsletter(store, address, choice.newsletter)
+    if choice.series:
+        follow(store, address, choice.series, catch_up=choice.catch_up)
 
 
 def check_slug(series: str) -> str:
@@ -267,3 +312,35 @@ def readers(store: Store, page: int = PAGE_SIZE) -> Iterator[tuple[int, str]]:
         if len(rows) < page:
             return
         last = rows[-1][0]
+
+
+def add_follower(
+    settings: SendSettings,
+    store: Store,
+    address: str,
+    name: str,
+    status: str,
+    choice: Choice,
+) -> tuple[Subscriber, bool]:
+    """`subscribers add`: a new subscriber with its choice, or (with a series) an existing
+    one who now follows it. Returns the subscriber and whether it was added."""
+    if choice.series:
+        _check_series_built(settings, choice.series)
+    if choice.series and store.get(address) is not None:
+        apply_choice(store, address, choice, joining=False)
+        return store.require(address), False
+    subscriber = store.add_subscriber(
+        address, name, status, source="cli", newsletter=choice.newsletter
+    )
+    if choice.series:
+        follow(store, subscriber.address, choice.series, catch_up=choice.catch_up)
+    return subscriber, True
+
+
+def _check_series_built(settings: SendSettings, slug: str) -> None:
+    titles = series_titles(settings)
+    if titles and check_slug(slug) not in titles:
+        raise SubscriberError(
+            f"no series {slug!r} among the built part editions (built: {', '.join(titles)}): "
+            "check the slug (content/series/<slug>.md), or run `publish.py build`"
+        )

@@ -68,9 +68,9 @@ class Outbox:
         self._paused_until = 0.0
         self._thread: threading.Thread | None = None
 
-    def add(self, kind: str, address: str, name: str = "") -> None:
+    def add(self, kind: str, address: str, name: str = "", choice: str = "") -> None:
         """Keep one email to send: the same single INSERT whatever the address."""
-        self.store.enqueue_mail(kind, address, name, delay=self.settle)
+        self.store.enqueue_mail(kind, address, name, delay=self.settle, choice=choice)
         self._wake.set()
 
     @property

@@ -31,22 +31,30 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import service_pages as pages
 from .confirmations import confirmation_message
-from .edition import load_welcome
+from .edition import load_welcome, series_titles
 from .errors import (
     DuplicateSubscriber,
     EditionError,
     InvalidAddress,
+    SubscriberError,
     TokenError,
     UnknownSubscriber,
     UsageError,
 )
+from .follows import Choice
 from .outbox import Outbox
 from .ratelimit import SlidingWindow
 from .send import Personaliser
 from .settings import SendSettings
 from .store import OutboxMail, Store, normalise_address, record_event
-from .subscriptions import confirm_with_token, request_subscription, unsubscribe_with_token
-from .tokens import CONFIRM, UNSUBSCRIBE, verify_token
+from .subscriptions import (
+    confirm_with_token,
+    preferences_with_token,
+    request_subscription,
+    save_preferences,
+    unsubscribe_with_token,
+)
+from .tokens import CONFIRM, LEAVE_SERIES, UNSUBSCRIBE, verify_token
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +211,7 @@ class SubscriptionService:
             "/unsubscribe": {"GET": self.ask_unsubscribe, "POST": self.unsubscribe},
             "/subscribe": {"POST": self.subscribe},
             "/confirm": {"GET": self.ask_confirm, "POST": self.confirm},
+            "/preferences": {"GET": self.ask_preferences, "POST": self.save_preferences},
             "/style.css": {"GET": self.style},
         }
 
@@ -240,8 +249,13 @@ class SubscriptionService:
 
     def ask_unsubscribe(self, request: Request) -> Answer:
         token = request.token()
-        address = verify_token(self.secrets, token, UNSUBSCRIBE).address
-        return Answer(200, pages.unsubscribe_question(self.look, _action(request), address))
+        claims = verify_token(self.secrets, token, (UNSUBSCRIBE, LEAVE_SERIES))
+        if claims.purpose == LEAVE_SERIES:
+            title = self._title(claims.scope)
+            page = pages.leave_series_question(self.look, _action(request), claims.address, title)
+            return Answer(200, page)
+        page = pages.unsubscribe_question(self.look, _action(request), claims.address)
+        return Answer(200, page)
 
     def unsubscribe(self, request: Request) -> Answer:
         token = request.token()
@@ -249,7 +263,53 @@ class SubscriptionService:
         # Removed from the list already: "unsubscribed" is true then as well.
         with contextlib.suppress(UnknownSubscriber):
             unsubscribe_with_token(self.store, self.secrets, token)
+        claims = verify_token(self.secrets, token, (UNSUBSCRIBE, LEAVE_SERIES))
+        if claims.purpose == LEAVE_SERIES:
+            return Answer(200, pages.left_series(self.look, self._title(claims.scope)))
         return Answer(200, pages.unsubscribed(self.look))
+
+    def _title(self, slug: str) -> str:
+        return series_titles(self.settings).get(slug, slug)
+
+    # -- preferences -----------------------------------------------------------------------
+
+    def ask_preferences(self, request: Request) -> Answer:
+        token = request.token()
+        try:
+            subscriber, prefs = preferences_with_token(self.store, self.secrets, token)
+        except UnknownSubscriber:
+            raise Refusal(400, "this address is no longer on the list: subscribe again") from None
+        titles = series_titles(self.settings)
+        status = {f.series: f.status for f in prefs.follows}
+        options = [
+            pages.SeriesOption(
+                slug, title, status.get(slug) == "following", _note(status.get(slug))
+            )
+            for slug, title in titles.items()
+        ]
+        page = pages.preferences(
+            self.look,
+            _action(request),
+            subscriber.address,
+            prefs.newsletter,
+            options,
+            unsubscribed=subscriber.status != "active",
+        )
+        return Answer(200, page)
+
+    def save_preferences(self, request: Request) -> Answer:
+        token = request.token()
+        form = request.form()
+        offered = set(series_titles(self.settings))
+        wanted = {slug for slug in offered if form.get(f"follow-{slug}") == "yes"}
+        newsletter = form.get("newsletter") == "yes"
+        if form.get("nothing") == "yes":
+            newsletter, wanted = False, set()
+        try:
+            summary = save_preferences(self.store, self.secrets, token, newsletter, wanted, offered)
+        except UnknownSubscriber:
+            raise Refusal(400, "this address is no longer on the list: subscribe again") from None
+        return Answer(200, pages.preferences_saved(self.look, summary))
 
     # -- subscribe and confirm -------------------------------------------------------------
 
@@ -260,22 +320,27 @@ class SubscriptionService:
         form = request.form()
         if not form.get("website"):  # the honeypot: people never see it, bots fill it
             address, name = _subscriber_fields(form)
+            choice = _choice(form)
             # Stored before the answer, and the same single INSERT for every address: the
             # list is looked at later, on the outbox's thread (no enumeration by timing).
-            self.outbox.add("confirm", address, name)
+            self.outbox.add("confirm", address, name, choice.encode())
         return Answer(200, pages.check_your_inbox(self.look))
 
     def compose_confirmation(self, mail: OutboxMail) -> bytes | None:
         """The outbox's "confirm" kind: make the address pending and return the email with
         its link; None when it is already active or was sent 3 this hour."""
         try:
-            token = request_subscription(self.store, self.secret, mail.address, mail.name)
+            token = self._request(mail)
         except DuplicateSubscriber:  # added meanwhile (`subscribers add`, the inbox)
-            token = request_subscription(self.store, self.secret, mail.address, mail.name)
+            token = self._request(mail)
         first_try = mail.attempts == 0  # a retry was counted when it was first made
         if token is None or (first_try and self.per_address.hit(mail.address.lower())):
             return None
         return confirmation_message(self.settings, mail.address, token)
+
+    def _request(self, mail: OutboxMail) -> str | None:
+        choice = Choice.decode(mail.choice)
+        return request_subscription(self.store, self.secret, mail.address, mail.name, choice=choice)
 
     def ask_confirm(self, request: Request) -> Answer:
         token = request.token()
@@ -346,6 +411,17 @@ def _subscriber_fields(form: dict[str, str]) -> tuple[str, str]:
         return normalise_address(address), name
     except InvalidAddress:
         raise FormProblem(f"{address} is not an email address we can send to.") from None
+
+
+def _note(status: str | None) -> str:
+    return {"ended": "complete: you had every part", "left": "you left it"}.get(status or "", "")
+
+
+def _choice(form: dict[str, str]) -> Choice:
+    try:
+        return Choice.from_form(form)
+    except SubscriberError:
+        raise FormProblem("That series is not one of ours: subscribe from its page.") from None
 
 
 def read_stylesheet(theme: Path | None) -> bytes:

@@ -113,3 +113,74 @@ def form_problem(look: Look, problem: str) -> bytes:
     return look.page(
         "Please check the form", paragraphs(problem, "Go back, correct it and send it again.")
     )
+
+
+# -- series follows and preferences (issue 14) -----------------------------------------------
+
+
+def leave_series_question(look: Look, action: str, address: str, title: str) -> bytes:
+    body = paragraphs(f"Stop sending the parts of {title} to {address}?")
+    body += paragraphs("Nothing else you receive from us changes.")
+    return look.page(f"Leave {title}", body + button(action, f"Leave {title}"))
+
+
+def left_series(look: Look, title: str) -> bytes:
+    return look.page(
+        f"You left {title}", paragraphs(f"No more parts of {title} will be sent to you.")
+    )
+
+
+@dataclass(frozen=True)
+class SeriesOption:
+    slug: str
+    title: str
+    followed: bool
+    note: str = ""  # "complete: all parts sent", ...
+
+
+PREFERENCES_FORM = """<form class="preferences" method="post" action="{action}">
+  <fieldset>
+    <legend>Send to {address}</legend>
+    <p><label><input type="checkbox" name="newsletter" value="yes"{newsletter}>
+      Every issue of {name}</label></p>
+    {series}
+  </fieldset>
+  <p><button type="submit" name="save" value="yes">Save my choices</button></p>
+  <p><button type="submit" name="nothing" value="yes">Send me nothing</button></p>
+</form>"""
+
+
+def preferences(
+    look: Look,
+    action: str,
+    address: str,
+    newsletter: bool,
+    options: list[SeriesOption],
+    unsubscribed: bool,
+) -> bytes:
+    """What the reader gets, as a form: the whole newsletter, each series, or nothing."""
+    rows = []
+    for option in options:
+        checked = " checked" if option.followed else ""
+        note = f" <small>({escape(option.note)})</small>" if option.note else ""
+        rows.append(
+            f'<p><label><input type="checkbox" name="follow-{escape(option.slug)}" value="yes"'
+            f"{checked}> The series {escape(option.title)}</label>{note}</p>"
+        )
+    intro = (
+        paragraphs("You receive nothing from us at the moment. Choose what you would like:")
+        if unsubscribed
+        else paragraphs("Choose what you receive. A series sends its parts as they appear.")
+    )
+    form = PREFERENCES_FORM.format(
+        action=escape(action),
+        address=escape(address),
+        name=escape(look.name),
+        newsletter=" checked" if newsletter and not unsubscribed else "",
+        series="\n    ".join(rows),
+    )
+    return look.page("What you receive", intro + "\n  " + form)
+
+
+def preferences_saved(look: Look, summary: str) -> bytes:
+    return look.page("Your choices are saved", paragraphs(summary))

@@ -240,6 +240,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX outbox_due ON outbox (status, due_at, id)",
         ],
     ),
+    (
+        "subscribe choices in the outbox",
+        [
+            # What the subscribe form asked for (a series, catch-up, the whole newsletter),
+            # urlencoded; kept with the confirmation it leads to.
+            "ALTER TABLE outbox ADD COLUMN choice TEXT NOT NULL DEFAULT ''",
+        ],
+    ),
 ]
 
 
@@ -388,9 +396,10 @@ class OutboxMail:
     address: str
     name: str
     attempts: int
+    choice: str = ""  # the subscribe form's series choice, urlencoded (follows.Choice)
 
 
-_OUTBOX_COLUMNS = "id, kind, address, name, attempts"
+_OUTBOX_COLUMNS = "id, kind, address, name, attempts, choice"
 _LEASE_COLUMNS = "name, owner, host, pid, taken_at, expires_at"
 _SUBSCRIBER_COLUMNS = "id, address, name, status, source, created_at, updated_at"
 _DELIVERY_COLUMNS = "id, issue, subscriber_id, address, status, attempts, last_reply"
@@ -820,14 +829,16 @@ class Store:
 
     # -- the service's outbox -------------------------------------------------------------
 
-    def enqueue_mail(self, kind: str, address: str, name: str = "", delay: float = 0.0) -> int:
+    def enqueue_mail(
+        self, kind: str, address: str, name: str = "", delay: float = 0.0, choice: str = ""
+    ) -> int:
         """Keep a promised email (one INSERT, whoever the address is); return its id."""
         now = utc_now()
         with self.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO outbox (kind, address, name, due_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, address, name, time.time() + delay, now, now),
+                "INSERT INTO outbox (kind, address, name, due_at, created_at, updated_at,"
+                " choice) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (kind, address, name, time.time() + delay, now, now, choice),
             )
         return int(cursor.lastrowid or 0)
 

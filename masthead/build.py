@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pelican import Pelican, signals
+from pelican.contents import Content
 from pelican.log import LimitFilter, console
 from pelican.settings import read_settings
 
@@ -64,9 +65,11 @@ def build(
     drafts: bool = False,
     content: str | Path | None = None,
     extra: dict | None = None,
+    cache: bool = True,
 ) -> BuildReport:
     """Build the web archive and the editions; raises ContentError listing every problem.
-    `extra` overrides settings after the file is read (tests, benchmarks)."""
+    `extra` overrides settings after the file is read (tests, benchmarks); `cache=False`
+    renders everything again, as NEWSLETTER_CACHE = False does."""
     overrides = {
         "OUTPUT_PATH": str(Path(output).resolve()) if output else None,
         "PATH": str(Path(content).resolve()) if content else None,
@@ -75,6 +78,8 @@ def build(
     settings["NEWSLETTER_DRAFTS"] = bool(drafts)
     settings["NEWSLETTER_SETTINGS_FILE"] = str(Path(settings_file).resolve())  # for messages
     settings.update(extra or {})
+    if not cache:
+        settings["NEWSLETTER_CACHE"] = False
     captured: list[NewsletterGenerator] = []
 
     def capture(generators) -> None:
@@ -89,12 +94,22 @@ def build(
         raise
     finally:
         signals.all_generators_finalized.disconnect(capture)
+        forget_pages()
     report = _report(Path(settings["OUTPUT_PATH"]), captured[0])
     report.pelican_warnings = pelican_warnings
     report.search_seconds = settings.get("NEWSLETTER_SEARCH_SECONDS")
     if settings.get("NEWSLETTER_SEARCH_PROBLEM"):
         report.warnings = [*report.warnings, settings["NEWSLETTER_SEARCH_PROBLEM"]]
     return report
+
+
+def forget_pages() -> None:
+    """Empty Pelican's class-level memo of rendered page content: it keeps every build's
+    pages, and through their context the whole model, alive (a preview grew ~36 MB a save)."""
+    for name in ("get_content", "get_summary"):
+        memo = Content.__dict__.get(name)
+        if memo is not None and hasattr(memo, "cache"):
+            memo.cache.clear()
 
 
 class _Collect(logging.Handler):

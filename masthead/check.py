@@ -41,7 +41,9 @@ def check(
         output = Path(scratch) / "output"
         with spinner("Building"):
             report = build(project.settings_file, output, drafts=True)
-        problems = check_links(output, _own_prefixes(project), track)
+        prefixes = _own_prefixes(project)
+        links = check_links(output, prefixes, track)
+        problems = at_sources(links, project.content, project.root, prefixes[0])
         problems += check_editions(output / "editions", project.newsletter.get("public_url"))
     # Warnings a build lets through but a sign-off must not (an image without alt text).
     problems += [dataclasses.replace(w, warning=False) for w in report.warnings if w.fails_check]
@@ -115,6 +117,58 @@ def _local_target(
 
 def _exists(target: Path) -> bool:
     return target.is_file() or (target.is_dir() and (target / "index.html").is_file())
+
+
+def at_sources(problems: list[Problem], content: Path, root: Path, own: list[str]) -> list[Problem]:
+    """Broken links reported where the editor wrote them (content/...md:line), once, with
+    the built pages they break; a link found in no Markdown file stays at its output file."""
+    sources = _markdown_lines(content, root)
+    found: dict[tuple[str, int, str], list[str]] = {}
+    unplaced = []
+    for problem in problems:
+        url = problem.message.split("'", 2)[1]
+        place = _written_at(sources, _as_written(url, own))
+        if place is None:
+            unplaced.append(problem)
+        else:
+            found.setdefault((*place, _as_written(url, own)), []).append(problem.path)
+    placed = [
+        Problem(path, line, f"link to '{url}': no such page or file ({_pages(pages)})")
+        for (path, line, url), pages in found.items()
+    ]
+    return placed + unplaced
+
+
+def _as_written(url: str, own: list[str]) -> str:
+    """A link made absolute for the email, back to the root-relative form in the Markdown."""
+    prefix = next((p for p in own if url.startswith(p + "/")), None)
+    return url[len(prefix) :] if prefix else url
+
+
+def _markdown_lines(content: Path, root: Path) -> list[tuple[str, int, str]]:
+    lines = []
+    for path in sorted(content.rglob("*.md")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError):
+            continue
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        lines += [(shown, n, line) for n, line in enumerate(text.splitlines(), 1)]
+    return lines
+
+
+def _written_at(sources: list[tuple[str, int, str]], url: str) -> tuple[str, int] | None:
+    """The first Markdown line holding the link target, as `(url)`, `<url>` or `"url"`."""
+    needles = (f"({url})", f"({url} ", f"<{url}>", f'"{url}"', f"]: {url}")
+    for path, line, text in sources:
+        if url in text and any(needle in text for needle in needles):
+            return path, line
+    return None
+
+
+def _pages(pages: list[str]) -> str:
+    shown = ", ".join(dict.fromkeys(pages))
+    return f"in {shown}"
 
 
 # --- editions ------------------------------------------------------------------------------

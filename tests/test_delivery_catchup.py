@@ -208,3 +208,34 @@ def test_a_catch_up_run_killed_midway_resumes_with_no_part_lost_or_repeated(
     with newsletter.store() as store:
         rows = follows.part_deliveries(store, "anchor", 1)
     assert len(rows) == len(followers) and {d.status for d in rows} == {"sent"}
+
+
+def test_subscribers_add_follows_a_series_from_the_command_line(newsletter):
+    from click.testing import CliRunner
+
+    from delivery.cli import cli
+
+    build_issue(newsletter, 1, [("anchor", 1, False)])
+
+    def run(*args: str):
+        base = ["--settings", str(newsletter.settings_path)]
+        return CliRunner().invoke(cli, [*base, "subscribers", "add", *args], env=newsletter.env)
+
+    added = run(FOLLOWER, "--series", "anchor", "--catch-up", "--series-only")
+    assert added.exit_code == 0
+    assert added.output.endswith(f"added {FOLLOWER} (active) following anchor\n")
+    newsletter.add(READER)
+    updated = run(READER, "--series", "anchor")
+    assert updated.output == f"updated {READER} (active) following anchor\n"
+    with newsletter.store() as store:
+        follower, reader = (follows.preferences(store, a) for a in (FOLLOWER, READER))
+    assert (follower.newsletter, follower.following(), follower.follows[0].catch_up) == (
+        False,
+        ["anchor"],
+        True,
+    )
+    assert (reader.newsletter, reader.following()) == (True, ["anchor"])
+    unknown = run("x@example.org", "--series", "nope")
+    assert unknown.exit_code == 2 and "no series 'nope' among the built" in unknown.output
+    alone = run("y@example.org", "--catch-up")
+    assert alone.exit_code == 2 and "need --series SLUG" in alone.output

@@ -276,7 +276,7 @@ def test_subscribe_does_the_same_store_work_for_known_and_unknown_addresses(bare
     assert work["known"] == work["unknown"]
     assert work["known"] == [
         "BEGIN IMMEDIATE",
-        "INSERT INTO outbox (kind, address, name, due_at, created_at, updated_at)",
+        "INSERT INTO outbox (kind, address, name, due_at, created_at, updated_at, choice)",
         "COMMIT",
     ]
 

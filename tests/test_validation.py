@@ -189,7 +189,14 @@ def test_broken_tree_leaves_previous_output_untouched(tree, tmp_path):
     after = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
     assert after == before
     assert not list(tmp_path.glob(".output-building-*")), "failed build left its directory"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output"]
+    assert_nothing_left_beside(tmp_path)
+
+
+def assert_nothing_left_beside(tmp_path):
+    """Only the build cache and the spare directory skeleton (output_tree.py), no files."""
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".masthead-cache", ".output-spare", "content", "output"]
+    assert not [p for p in (tmp_path / ".output-spare").rglob("*") if p.is_file()]
 
 
 def test_a_title_must_be_one_line(tree):
@@ -272,5 +279,5 @@ def test_a_build_failing_late_leaves_nothing_behind(tree, tmp_path):
     with pytest.raises(ContentError) as caught:
         tree({"articles/x.md": relative})
     assert "still relative" in str(caught.value.problems[0])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output"]
+    assert_nothing_left_beside(tmp_path)
     assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "output").rglob("*")) == before

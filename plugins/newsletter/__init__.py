@@ -1,7 +1,7 @@
 """Masthead's Pelican plugin: issues, articles, series and topics; web archive and editions.
 
 Output is built in a sibling directory and swapped in at the end, so a failed build leaves
-the previous output exactly as it was.
+the previous output exactly as it was; files that did not change keep their bytes and mtimes.
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from __future__ import annotations
 import glob
 import logging
 import os
-import shutil
 from pathlib import Path
 
 from pelican import signals
 
-from . import timing
+from . import output_tree, timing
 from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .reader import KINDS
@@ -22,37 +21,30 @@ from .search import index_site
 from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
-BUILDING = ".{name}-building-{pid}"
 # Made from a build by `publish.py proof`, not by the build: carried over to the next one
 # (the send compares each proof.json with the edition it sends).
 KEPT = ("proofs",)
 
 
 def build_elsewhere(pelican) -> None:
-    """Point Pelican at a fresh build directory beside the real output."""
+    """Point Pelican at this build's directory beside the real output."""
     target = Path(pelican.output_path).resolve()
-    for stale in target.parent.glob(BUILDING.format(name=target.name, pid="*")):
-        shutil.rmtree(stale, ignore_errors=True)  # left behind by a build that failed
-    building = target.parent / BUILDING.format(name=target.name, pid=os.getpid())
     pelican.settings["NEWSLETTER_OUTPUT"] = str(target)
-    pelican.output_path = str(building)
+    pelican.output_path = str(output_tree.building_dir(target))
 
 
 def swap_output(pelican) -> None:
-    """Replace the output directory with the finished build in two renames."""
+    """Replace the output directory with the finished build, unchanged files kept as they
+    were (output_tree.py)."""
     target = Path(pelican.settings["NEWSLETTER_OUTPUT"])
     building = Path(pelican.output_path)
     if not building.is_dir():
         return
     index_search(pelican.settings, building)
-    retired = target.with_name(f".{target.name}-retired-{os.getpid()}")
     for name in KEPT:
         if (target / name).is_dir() and not (building / name).exists():
             (target / name).rename(building / name)
-    if target.exists():
-        target.rename(retired)
-    building.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
+    output_tree.swap(building, target)
     logger.info("Output written to %s", target)
 
 
@@ -72,7 +64,8 @@ def index_search(settings: dict, building: Path) -> None:
 def discard_unfinished(output: str | Path) -> None:
     """Remove this process's unfinished build (Pelican has no signal for a failed run)."""
     target = Path(output).resolve()
-    shutil.rmtree(target.parent / BUILDING.format(name=target.name, pid=os.getpid()), True)
+    building = target.parent / output_tree.BUILDING.format(name=target.name, pid=os.getpid())
+    output_tree.discard(building, target)
 
 
 def drop_welcome_page(generator) -> None:

@@ -1,8 +1,8 @@
 """Email editions: output/editions/<number>/{email.html,email.txt,email.eml,edition.json}.
 
 `write_editions` is the one entry point (the Pelican generator calls it after the model is
-built). It renders every edition in memory first and writes nothing if any has an error, so a
-failed build leaves the previous editions in place (docs/editions.md is the contract).
+built). Each edition is written as soon as it is rendered, never all held in memory; a build
+with any edition error writes none of them (docs/editions.md is the contract).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from typing import Any
 from markdown import Markdown
 from markupsafe import Markup
 
+from . import cache as cache_key
 from . import timing
+from .cache import BuildCache
 from .edition_text import edition_text
 from .edition_view import EditionView, content_dir, read_email_settings
 from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
@@ -48,7 +51,6 @@ class Edition:
     meta: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     reported: set[str] = field(default_factory=set)  # link/image targets already reported
-    path: str = ""  # under output/editions/: the issue number, or series/<slug>/<part>
 
 
 def write_editions(
@@ -57,58 +59,171 @@ def write_editions(
     output_path: str | os.PathLike[str],
     project_root: str | os.PathLike[str],
     include_drafts: bool = False,
+    cache: BuildCache | None = None,
+    staged: bool = True,
 ) -> list[Problem]:
     """Render and write the edition of every published issue (and drafts if asked).
 
     Returns every problem found (errors and warnings); when any is an error nothing is
     written. `settings` is Pelican's settings dict (NEWSLETTER, SITEURL, PATH, THEME,
-    MARKDOWN); paths in problems are relative to `project_root`.
+    MARKDOWN); paths in problems are relative to `project_root`. Each edition is written
+    as soon as it is rendered (by the worker that rendered it); one that `cache` holds is
+    copied from it. `staged`: into a directory beside the output that becomes `editions/`
+    only when every edition is good. The generator writes straight into its build
+    directory instead, which is itself swapped in only when the whole build succeeds.
     """
-    editions, problems = render_editions(newsletter, settings, project_root, include_drafts)
-    if any(not problem.warning for problem in problems):
+    output = Path(output_path)
+    if not staged:
+        count, problems = _render_into(
+            output / "editions", newsletter, settings, Path(project_root), include_drafts, cache
+        )
+        logger.info("newsletter: wrote %d email editions", count)
         return problems
-    with timing.phase("edition: write"):
-        for edition in editions:
-            write_edition(edition, Path(output_path) / "editions" / edition.path)
-    logger.info("newsletter: wrote %d email editions", len(editions))
+    staging = output.parent / f".{output.name}-editions-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        count, problems = _render_into(
+            staging, newsletter, settings, Path(project_root), include_drafts, cache
+        )
+        if any(not problem.warning for problem in problems):
+            return problems
+        _move_into(staging, output / "editions")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    logger.info("newsletter: wrote %d email editions", count)
     return problems
 
 
-def render_editions(
+def _render_into(
+    staging: Path,
     newsletter: Newsletter,
     settings: dict[str, Any],
-    project_root: str | os.PathLike[str],
-    include_drafts: bool = False,
-) -> tuple[list[Edition], list[Problem]]:
-    """Every edition in memory, with all problems found (nothing stops at the first)."""
-    root = Path(project_root)
+    root: Path,
+    include_drafts: bool,
+    cache: BuildCache | None,
+) -> tuple[int, list[Problem]]:
+    """Every edition written under `staging`, with all problems found (nothing stops at
+    the first). Only problems cross back from the workers: files go straight to disk."""
+    cache = cache or BuildCache(None)
     config, problems = read_email_settings(settings, root)
     templates = _templates(settings, root, config)
     problems += templates.check() if templates else []
     if config is None or templates is None or problems:
-        return [], problems
+        return 0, problems
     links = Absolutiser(config["public_url"], settings.get("SITEURL") or "", newsletter.url_of)
     templates.env.filters["absolute"] = links.page
     issues = [i for i in newsletter.issues if include_drafts or not i.is_draft]
-    md = markdown_parser(settings.get("MARKDOWN") or {})
     content = content_dir(settings, root)
-
     views = [EditionView(issue, newsletter, config, links, content) for issue in issues]
     views += part_views(newsletter, issues, config, links, content)
+    shared = cache_key.key(
+        cache_key.code_version(),
+        cache_key.tree_version(templates.template_dir),
+        settings_key(settings),
+    )
+    keys = [cache_key.key(shared, _fingerprint(view)) for view in views]
+    todo, found = [], []
+    for view, entry in zip(views, keys, strict=True):
+        cached = cache.get("editions", entry)
+        if cached is None:
+            todo.append((view, entry))
+            continue
+        _write_files(cached["files"], staging / _path(view))
+        found += cached["problems"]
+    md = markdown_parser(settings.get("MARKDOWN") or {})
 
-    def render(index: int) -> tuple:
-        edition = render_edition(views[index], templates, md, root)
-        # What crosses back from a forked worker: not the issue, which drags the whole model.
-        return edition.files, edition.meta, edition.problems, edition.reported
+    def render(index: int) -> list[Problem]:
+        view, entry = todo[index]
+        edition = render_edition(view, templates, md, root, cache, settings.get("MARKDOWN"))
+        if not edition.files:
+            return edition.problems
+        files = {**edition.files, "edition.json": _json(edition.meta)}
+        with timing.phase("edition: write"):
+            _write_files(files, staging / _path(view))
+        if not any(not p.warning for p in edition.problems):
+            cache.put("editions", entry, {"files": files, "problems": edition.problems})
+        return edition.problems
 
-    rendered = fork_map(render, len(views), workers_for(settings, len(views)))
-    editions = [
-        Edition(view.issue, *parts, path=view.part.path if view.part else str(view.issue.number))
-        for view, parts in zip(views, rendered, strict=True)
-    ]
+    for rendered in fork_map(render, len(todo), workers_for(settings, len(todo))):
+        found += rendered
     # A part edition repeats its article, and so would repeat the article's problems.
-    found = dict.fromkeys(p for edition in editions for p in edition.problems)
-    return editions, problems + list(found)
+    return len(views), problems + list(dict.fromkeys(found))
+
+
+def _path(view: EditionView) -> str:
+    """The edition's directory under editions/: the issue number, or series/<slug>/<part>."""
+    return view.part.path if view.part else str(view.issue.number)
+
+
+def settings_key(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings as a cache key sees them: without the ones that name this build's
+    directories or only steer how it runs."""
+    volatile = {"OUTPUT_PATH", "NEWSLETTER_OUTPUT", "NEWSLETTER_SETTINGS_FILE", "NEWSLETTER_CACHE"}
+    volatile |= {"NEWSLETTER_WORKERS", "NEWSLETTER_MIN_ITEMS", "NEWSLETTER_DRAFTS", "PLUGINS"}
+    return {name: value for name, value in settings.items() if name not in volatile}
+
+
+def _fingerprint(view: EditionView) -> list[Any]:
+    """Everything of the model an edition shows (its cache key, with the settings, code and
+    templates): the issue, its articles, their series and neighbouring parts."""
+    issue = view.issue
+    articles = [
+        [
+            *_source(article),
+            article.slug,
+            article.title,
+            article.authors,
+            article.section,
+            article.topic_names,
+            article.summary,
+            article.part,
+            article.event and [str(article.event.when), article.event.location,
+                               article.event.register],
+            article.body_md,
+            str(article.body_html),
+            article.url,
+            article.series and _series(article.series),
+        ]
+        for article in issue.articles
+    ]  # fmt: skip
+    return [
+        view.part and view.part.meta(),
+        view.subject,
+        view.preheader,
+        view.web_url,
+        *_source(issue),
+        issue.number,
+        issue.date.isoformat(),
+        issue.subject,
+        issue.preheader,
+        issue.status,
+        issue.welcome_md,
+        str(issue.welcome_html),
+        articles,
+    ]
+
+
+def _source(item: Any) -> list[Any]:
+    return [item.source.path, item.source.sha256]
+
+
+def _series(series: Any) -> list[Any]:
+    parts = [[p.number, p.title, p.article and p.article.url] for p in series.parts]
+    return [*_source(series), series.slug, series.title, series.subtitle, series.planned, parts]
+
+
+def _move_into(staging: Path, editions: Path) -> None:
+    """The finished editions, one rename each (the output directory is itself swapped in
+    whole by the build; outside a build this still never leaves half an edition)."""
+    if not staging.is_dir():
+        return
+    editions.mkdir(parents=True, exist_ok=True)
+    for folder in [*staging.glob("[0-9]*"), *staging.glob("series/*/*")]:
+        target = editions / folder.relative_to(staging)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder.rename(target)
 
 
 def _templates(
@@ -120,9 +235,16 @@ def _templates(
 
 
 def render_edition(
-    view: EditionView, templates: EmailTemplates, md: Markdown, root: Path
+    view: EditionView,
+    templates: EmailTemplates,
+    md: Markdown,
+    root: Path,
+    cache: BuildCache | None = None,
+    markdown_settings: dict[str, Any] | None = None,
 ) -> Edition:
     edition = Edition(view.issue)
+    if cache:
+        _cached_trees(view.issue, markdown_settings, cache)
     with timing.phase("edition: bodies"):
         bodies, welcome = _bodies(view, root, edition)
     with timing.phase("edition: HTML (Jinja + MRML)"):
@@ -140,7 +262,9 @@ def render_edition(
     )
     domain = view.config["list_id"].split("<")[-1].strip("<> ")
     with timing.phase("edition: email.eml"):
-        eml = build_message(headers, text, html, values, domain)
+        # Dated the issue's day, so an unchanged edition is the same bytes on every build.
+        date = datetime.datetime.combine(view.issue.date, datetime.time(12), datetime.UTC)
+        eml = build_message(headers, text, html, values, domain, date)
     edition.files = {
         "email.html": html.encode("utf-8"),
         "email.txt": text.encode("utf-8"),
@@ -148,6 +272,19 @@ def render_edition(
     }
     edition.meta = _meta(view, headers, edition, root)
     return edition
+
+
+def _cached_trees(issue: Issue, markdown_settings: dict | None, cache: BuildCache) -> None:
+    """The Markdown trees the loader left in the cache (see loader._render_bodies) for
+    the text part; a missing one is parsed again from the source by the text renderer."""
+    from .loader import markdown_key
+
+    for item, body, name in [
+        (issue, issue.welcome_md, "welcome_parsed"),
+        *((article, article.body_md, "body_parsed") for article in issue.articles),
+    ]:
+        if getattr(item, name) is None and body.strip():
+            setattr(item, name, cache.get("tree", markdown_key(markdown_settings or {}, body)))
 
 
 def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, Markup], Markup]:
@@ -324,11 +461,19 @@ def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def write_edition(edition: Edition, directory: Path) -> None:
+def _json(meta: dict[str, Any]) -> bytes:
+    return (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_files(files: dict[str, bytes], directory: Path) -> None:
     """Bodies first, edition.json last: the send only trusts a directory with its json."""
     directory.mkdir(parents=True, exist_ok=True)
-    meta = json.dumps(edition.meta, indent=2, ensure_ascii=False) + "\n"
-    for name, data in [*edition.files.items(), ("edition.json", meta.encode("utf-8"))]:
+    for name in sorted(files, key=lambda name: name == "edition.json"):
         temporary = directory / f".{name}.tmp"
-        temporary.write_bytes(data)
+        temporary.write_bytes(files[name])
         os.replace(temporary, directory / name)
+
+
+def write_edition(edition: Edition, directory: Path) -> None:
+    """An edition rendered in this process (the welcome email), with its edition.json."""
+    _write_files({**edition.files, "edition.json": _json(edition.meta)}, directory)

@@ -12,6 +12,7 @@ from pathlib import Path
 from pelican.generators import Generator
 
 from . import events, feeds, timing
+from .cache import BuildCache
 from .edition import write_editions
 from .html_tools import demote_headings
 from .loader import load_newsletter
@@ -42,6 +43,7 @@ class NewsletterGenerator(Generator):
         problems = check_settings(self.settings) + self.settings.get("NEWSLETTER_REFUSED", [])
         problems += page_collisions(self._pages(), root, self.settings.get("STATIC_PATHS", []))
         problems += sanitise_pages(self._pages(), root)
+        self.cache = BuildCache.from_settings(self.settings, root)
         try:
             self.newsletter, warnings = load_newsletter(
                 Path(self.path),
@@ -51,6 +53,7 @@ class NewsletterGenerator(Generator):
                 include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
                 parallel=self.settings,  # NEWSLETTER_WORKERS
                 sections=sections_setting(self.settings),
+                build_cache=self.cache,
             )
         except ContentError as error:
             raise _reported(problems + error.problems) from None
@@ -80,6 +83,10 @@ class NewsletterGenerator(Generator):
             self._write_sitemap(output)
         with timing.phase("editions"):
             self._write_editions()
+        self.cache.prune()
+        for problem in self.cache.problems:
+            logger.warning("%s", problem)
+        self.context["build_warnings"] += self.cache.problems
 
     def _write_pages(self, writer) -> None:
         newsletter = self.newsletter
@@ -157,6 +164,8 @@ class NewsletterGenerator(Generator):
             Path(self.output_path),
             project_root(self.settings),
             include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
+            cache=self.cache,
+            staged=False,  # the whole build directory is discarded if anything fails
         )
         if not any(not p.warning for p in problems):
             root = project_root(self.settings)

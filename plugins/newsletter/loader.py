@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from markdown import Markdown
 from markupsafe import Markup
 
-from . import timing
+from . import cache, timing
 from .body import render_body
+from .cache import BuildCache
 from .fields import Fields
 from .html_tools import images_without_alt
 from .model import (
@@ -64,11 +65,12 @@ def load_newsletter(
     include_drafts: bool = False,
     parallel: dict | None = None,
     sections: list[str] | None = None,
+    build_cache: BuildCache | None = None,
 ) -> tuple[Newsletter, list[Problem]]:
     """Read and check every content file. Raises ContentError listing every error; returns
     the model and the warnings otherwise. `parallel` holds NEWSLETTER_WORKERS (default: one
     process) for the Markdown pass; `sections` is NEWSLETTER["sections"], the order of an
-    issue's sections (default: Features first)."""
+    issue's sections (default: Features first); `build_cache` the bodies already rendered."""
     problems: list[Problem] = []
     raw: dict[str, list[RawFile]] = {}
     with timing.phase("read: files + YAML"):
@@ -86,7 +88,15 @@ def load_newsletter(
     _attach_parts_and_topics(newsletter, problems)
     md = markdown_parser(markdown_settings)
     links = Links(newsletter.url_of, content_dir, siteurl, problems)
-    _render_bodies(newsletter, raw, md, links, parallel or {"NEWSLETTER_WORKERS": 1})
+    _render_bodies(
+        newsletter,
+        raw,
+        md,
+        links,
+        parallel or {"NEWSLETTER_WORKERS": 1},
+        build_cache or BuildCache(None),
+        markdown_settings,
+    )
     if any(not p.warning for p in problems):
         raise ContentError(problems)
     return newsletter, problems
@@ -402,31 +412,57 @@ def _content_path(path: str) -> str:
 # --- Markdown ------------------------------------------------------------------------------
 
 
+def markdown_key(markdown_settings: dict, body: str) -> str:
+    """The cache key of one body's HTML and tree: its text, MARKDOWN and the code version."""
+    return cache.key(cache.code_version(), markdown_settings, body)
+
+
 def _render_bodies(
     newsletter: Newsletter,
     raw: dict[str, list[RawFile]],
     md: Markdown,
     links: Links,
     parallel: dict,
+    build_cache: BuildCache,
+    markdown_settings: dict,
 ) -> None:
-    """Markdown once per body, spread over the cores; links resolved here, where the
-    problems are collected."""
+    """Markdown once per body, spread over the cores (only bodies the cache does not
+    hold); links resolved here, where the problems are collected. With a cache, a worker
+    stores each tree there for the text editions and sends back only the HTML."""
     raw_of = {f.source.path: f for files in raw.values() for f in files}
     items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
     sources = [raw_of[item.source.path] for item in items]
-    workers = workers_for(parallel, len(items))
+    keys = [markdown_key(markdown_settings, source.body) for source in sources]
+    with timing.phase("markdown: cache"):
+        htmls = [build_cache.get("html", entry) for entry in keys]
+    for entry in keys:
+        build_cache.keep("tree", entry)
+    todo = [index for index, html in enumerate(htmls) if html is None]
 
-    def render(index: int) -> tuple:
+    def render(todo_index: int) -> tuple:
+        index = todo[todo_index]
         with timing.phase("markdown"):
-            return render_body(md, sources[index])
+            html, tree, problems = render_body(md, sources[index])
+        # Problems are kept by their line in the body: the same body elsewhere is the same.
+        first = sources[index].body_line
+        found = [(p.line - first, p.message, p.warning, p.fails_check) for p in problems]
+        if not build_cache.enabled:
+            return (html, found), tree
+        build_cache.put("tree", keys[index], tree)
+        build_cache.put("html", keys[index], (html, found))
+        return (html, found), None
 
-    parsed = fork_map(render, len(items), workers)
-    for item, source, (html, tree, problems) in zip(items, sources, parsed, strict=True):
-        links.problems += problems  # limits, and raw HTML the sanitiser removed
+    trees: list = [None] * len(items)
+    rendered = fork_map(render, len(todo), workers_for(parallel, len(todo)))
+    for index, (entry, tree) in zip(todo, rendered, strict=True):
+        htmls[index], trees[index] = entry, tree
+    for item, source, (html, found), tree in zip(items, sources, htmls, trees, strict=True):
+        # limits, and raw HTML the sanitiser removed
+        path, first = source.source.path, source.body_line
+        links.problems += [Problem(path, first + line, *rest) for line, *rest in found]
         with timing.phase("markdown: links"):
-            html = Markup(
-                links.resolve(html, source)
-            )  # rendered by us: templates must not escape it
+            # Rendered by us: templates must not escape it.
+            html = Markup(links.resolve(html, source))
         links.problems += _images_without_alt(html, source)
         if isinstance(item, Issue):
             item.welcome_html, item.welcome_parsed = html, tree

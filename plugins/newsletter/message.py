@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime
+import hashlib
 from email import policy
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 RECIPIENT = "%%recipient%%"
 UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
@@ -59,18 +60,55 @@ def build_message(
 ) -> bytes:
     """One complete message for one recipient: multipart/alternative, text/plain first.
 
-    Quoted-printable keeps every body line under 78 octets whatever the content (the parts
-    are encoded with policy.SMTP); serialised with CRLF line ends (the default policy's bare
-    LF was rejected by a real server).
+    Assembled from its parts: headers folded by the email package (policy.SMTP, lines up to
+    998 octets), bodies quoted-printable by binascii in C (the email package's own encoder
+    was half the cost of an edition), CRLF line ends throughout (a real server rejected bare
+    LF). Message-ID and boundary come from a hash of the content, so the same edition gives
+    the same bytes on every build.
     """
-    message = EmailMessage(policy=policy.SMTP)
-    for name, value in headers.items():
-        message[name] = fill(value, values)
-    message["Date"] = format_datetime(date or datetime.datetime.now(datetime.UTC))
-    message["Message-ID"] = make_msgid(domain=domain)
-    message.set_content(fill(text, values), subtype="plain", cte="quoted-printable")
-    message.add_alternative(fill(html, values), subtype="html", cte="quoted-printable")
-    return message.as_bytes(policy=HEADER_POLICY)
+    text, html = fill(text, values), fill(html, values)
+    digest = hashlib.sha256(f"{text}\0{html}".encode()).hexdigest()
+    fields = {name: fill(value, values) for name, value in headers.items()}
+    fields["Date"] = format_datetime(date or datetime.datetime.now(datetime.UTC))
+    fields["Message-ID"] = f"<edition.{digest[:24]}@{domain}>"
+    fields["MIME-Version"] = "1.0"
+    boundary = f"==masthead-{digest[24:48]}"
+    head = b"".join(_fold(name, value) for name, value in fields.items())
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    return b"".join(
+        (
+            head,
+            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
+            delimiter,
+            _part("plain", text),
+            delimiter,
+            _part("html", html),
+            f"--{boundary}--\r\n".encode("ascii"),
+        )
+    )
+
+
+def _fold(name: str, value: str) -> bytes:
+    """`Name: value` as is when it is short ASCII (HEADER_POLICY would not fold it either);
+    otherwise folded and RFC 2047-encoded by the email package."""
+    line = f"{name}: {value}"
+    if line.isascii() and len(line) <= 998 and "\r" not in line and "\n" not in line:
+        return f"{line}\r\n".encode("ascii")
+    return HEADER_POLICY.header_factory(name, value).fold(policy=HEADER_POLICY).encode("ascii")
+
+
+def _part(subtype: str, body: str) -> bytes:
+    # The body ends with a line break of its own; the CRLF after it belongs to the delimiter.
+    body = body if body.endswith("\n") else body + "\n"
+    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    return (
+        (
+            f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        ).encode("ascii")
+        + encoded
+        + b"\r\n"
+    )
 
 
 def sample_values(unsubscribe_template: str, preferences_template: str = "") -> dict[str, str]:

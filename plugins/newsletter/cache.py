@@ -1,0 +1,167 @@
+"""The persistent build cache: what a rebuild reuses from the builds before it.
+
+An entry is a pickle in `<cache>/<kind>/<key>`. Its key is a SHA-256 of everything it was made
+from (a content file's bytes, the settings that shape it, the version of the code, libraries
+and templates), so a change is a different key, never a stale entry: a warm build computes
+every key and renders only what has none. Entries a build did not use are removed after it
+succeeds. An entry that cannot be read discards the whole cache, with one warning, and the
+build goes on as a cold one. Writes go through a temporary file and a rename, so forked
+workers and two builds at once never see half an entry.
+
+NEWSLETTER_CACHE: True (default: `.masthead-cache` in the project, beside output/),
+False (off, as `--no-cache`), or a directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import shutil
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .problems import Problem
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+DEFAULT_NAME = ".masthead-cache"
+LIBRARIES = ("markdown", "mjml-python", "jinja2", "pelican", "PyYAML", "nh3", "markupsafe")
+_code_version: str | None = None
+
+
+def code_version() -> str:
+    """A hash of this plugin's source and the versions of the libraries that shape output."""
+    global _code_version
+    if _code_version is None:
+        digest = hashlib.sha256(f"format {FORMAT}".encode())
+        for path in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for name in LIBRARIES:
+            try:
+                digest.update(f"{name}={metadata.version(name)}".encode())
+            except metadata.PackageNotFoundError:
+                digest.update(f"{name} absent".encode())
+        _code_version = digest.hexdigest()
+    return _code_version
+
+
+def key(*parts: Any) -> str:
+    """SHA-256 of the parts: bytes as they are, anything else as canonical JSON."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else _canonical(part).encode("utf-8")
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    # Values JSON cannot hold (functions, compiled patterns in Pelican's settings) count by
+    # their type only: their repr carries a memory address that changes every run.
+    return json.dumps(value, sort_keys=True, default=lambda v: f"<{type(v).__name__}>")
+
+
+def tree_version(directory: Path) -> str:
+    """A hash of every file under `directory` (names and bytes): a template set."""
+    digest = hashlib.sha256()
+    if directory.is_dir():
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class BuildCache:
+    """Entries by kind and key; `BuildCache(None)` is a cache that is always empty."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory
+        self.used: dict[str, set[str]] = {}
+        self.problems: list[Problem] = []
+        self.hits = self.misses = 0
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], project_root: Path) -> BuildCache:
+        wanted = settings.get("NEWSLETTER_CACHE", True)
+        if wanted is False or wanted is None:
+            return cls(None)
+        directory = Path(wanted) if isinstance(wanted, str | os.PathLike) else None
+        directory = directory or project_root / DEFAULT_NAME
+        return cls(directory if directory.is_absolute() else project_root / directory)
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None
+
+    def path(self, kind: str, entry: str) -> Path:
+        return self.directory / kind / entry  # type: ignore[operator]
+
+    def get(self, kind: str, entry: str) -> Any | None:
+        """The value stored under (kind, key), or None; the key counts as used either way."""
+        if self.directory is None:
+            return None
+        self.used.setdefault(kind, set()).add(entry)
+        try:
+            data = self.path(kind, entry).read_bytes()
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except OSError as error:
+            self._discard(f"cannot read {kind}/{entry[:12]}…: {error.strerror}")
+            return None
+        try:
+            value = pickle.loads(data)
+        except Exception as error:  # a truncated or foreign file: any unpickling error
+            self._discard(f"entry {kind}/{entry[:12]}… is corrupt ({type(error).__name__})")
+            return None
+        self.hits += 1
+        return value
+
+    def keep(self, kind: str, entry: str) -> None:
+        """Mark an entry used without reading it (another process will)."""
+        if self.directory is not None:
+            self.used.setdefault(kind, set()).add(entry)
+
+    def put(self, kind: str, entry: str, value: Any) -> None:
+        """Store a value (from a forked worker too: the rename makes it appear whole)."""
+        if self.directory is None:
+            return
+        self.used.setdefault(kind, set()).add(entry)
+        target = self.path(kind, entry)
+        temporary = target.with_name(f".{entry}.{os.getpid()}.tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(temporary, target)
+        except OSError as error:  # a full disk slows the next build down, nothing more
+            temporary.unlink(missing_ok=True)
+            logger.debug("cache: cannot write %s: %s", target, error)
+
+    def prune(self) -> None:
+        """Remove the entries of every kind this build used that it did not use."""
+        if self.directory is None:
+            return
+        for kind, keep in self.used.items():
+            folder = self.directory / kind
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name not in keep:
+                    path.unlink(missing_ok=True)
+
+    def _discard(self, reason: str) -> None:
+        """Throw the whole cache away (one bad entry says nothing good about the rest); this
+        build fills a new one."""
+        shutil.rmtree(self.directory, ignore_errors=True)  # type: ignore[arg-type]
+        self.problems.append(
+            Problem(
+                str(self.directory),
+                1,
+                f"build cache discarded: {reason}; this build runs cold and makes a new one",
+                warning=True,
+            )
+        )

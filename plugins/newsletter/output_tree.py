@@ -1,0 +1,107 @@
+"""The output directory: built beside it, swapped in whole, and only real changes written.
+
+A build writes into `.<output>-building-<pid>`, beside the output. Before the swap every file
+whose bytes equal the file at the same path in the current output is replaced by a hard link
+to that file (a copy keeping its times where links are impossible), so an unchanged page keeps
+its bytes, inode and mtime and rsync or a CDN upload sees only real changes. Then two renames
+swap the directories: a reader of output/ sees the old build or the new one, never a mix.
+
+Directories are recycled rather than deleted: removing one costs milliseconds on a disk that
+discards freed blocks (3 ms here, ~40 s for a large archive), creating one nearly as much.
+The retired output loses its files (its names only: the new output links the same inodes)
+and waits as `.<output>-spare` to be the next build's directory, every directory in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+BUILDING = ".{name}-building-{pid}"
+SPARE = ".{name}-spare"
+RETIRED = ".{name}-retired-{pid}"
+
+
+def building_dir(target: Path) -> Path:
+    """This build's directory beside `target`: the spare one's skeleton if there is one."""
+    building = target.parent / BUILDING.format(name=target.name, pid=os.getpid())
+    for stale in target.parent.glob(BUILDING.format(name=target.name, pid="*")):
+        _recycle(stale, target)  # left behind by a build that failed
+    spare = target.parent / SPARE.format(name=target.name)
+    try:
+        spare.rename(building)  # atomic: of two builds at once, one gets it
+    except OSError:
+        building.mkdir(parents=True, exist_ok=True)
+    return building
+
+
+def swap(building: Path, target: Path) -> None:
+    """Link unchanged files to the current output's, then swap `building` in."""
+    if target.is_dir():
+        keep_unchanged(building, target)
+    retired = target.with_name(RETIRED.format(name=target.name, pid=os.getpid()))
+    if target.exists():
+        target.rename(retired)
+    building.rename(target)
+    if retired.exists():
+        _recycle(retired, target)
+
+
+def keep_unchanged(building: Path, current: Path) -> int:
+    """Every file of `building` equal to the one at its path in `current` becomes that file;
+    directories left empty (a page that went away) are removed. Returns the files kept."""
+    kept = 0
+    for folder, _directories, files in os.walk(building, topdown=False):
+        for name in files:
+            new = os.path.join(folder, name)
+            old = os.path.join(current, os.path.relpath(new, building))
+            if _same_bytes(new, old):
+                _replace_with(old, new)
+                kept += 1
+        if not files and folder != str(building):
+            with contextlib.suppress(OSError):  # only an empty one: its children came first
+                os.rmdir(folder)
+    return kept
+
+
+def discard(building: Path, target: Path) -> None:
+    """An unfinished build's directory: its files go, its directories become the spare."""
+    if building.exists():
+        _recycle(building, target)
+
+
+def _same_bytes(new: str, old: str) -> bool:
+    try:
+        if os.stat(new).st_size != os.stat(old).st_size:
+            return False
+        with open(new, "rb") as a, open(old, "rb") as b:
+            return a.read() == b.read()
+    except OSError:  # no such file in the current output (or unreadable): a change
+        return False
+
+
+def _replace_with(old: str, new: str) -> None:
+    temporary = f"{new}.link-tmp"
+    try:
+        os.link(old, temporary)
+    except OSError:  # a file system without hard links: copy, keeping times
+        shutil.copy2(old, temporary)
+    os.replace(temporary, new)
+
+
+def _recycle(tree: Path, target: Path) -> None:
+    """Remove the files of `tree`, keep its directories, and make it the spare (or delete
+    it when there is already one)."""
+    spare = target.parent / SPARE.format(name=target.name)
+    if spare.exists():
+        shutil.rmtree(tree, ignore_errors=True)
+        return
+    for folder, _directories, files in os.walk(tree):
+        for name in files:
+            os.unlink(os.path.join(folder, name))
+    try:
+        tree.rename(spare)
+    except OSError:
+        shutil.rmtree(tree, ignore_errors=True)
