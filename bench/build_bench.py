@@ -1,6 +1,7 @@
 """Build-time benchmark: Masthead versus plain Pelican on the same generated articles.
 
     .venv/bin/python bench/build_bench.py [--sizes 100 400] [--repeat 3] [--profile 400]
+    .venv/bin/python bench/build_bench.py --table --sizes 400 2000   # vs Hugo, warm, preview
 
 For each N it generates N issues of 5 articles (topics, six-part series, events,
 cross-references, ~250-word Markdown bodies) twice, in a temporary directory:
@@ -216,6 +217,7 @@ TIMEZONE = "America/New_York"
 DEFAULT_LANG = "en"
 CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
+DISPLAY_CATEGORIES_ON_MENU = False  # the default theme's menu makes every page list them all
 # The same Markdown extensions as Masthead's pelicanconf.py, so both do the same Markdown work
 # (smarty alone doubles it); everything else is Pelican's default.
 MARKDOWN = {
@@ -487,7 +489,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per build; the best is kept")
     parser.add_argument("--profile", type=int, metavar="N", help="also profile Masthead at N")
     parser.add_argument("--top", type=int, default=25, help="profile lines to show")
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="cold and warm Masthead, plain Pelican, Hugo and preview (bench/build_table.py)",
+    )
     args = parser.parse_args()
+    if args.table:
+        import build_table
+
+        print(build_table.__doc__)
+        print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}", flush=True)
+        with tempfile.TemporaryDirectory(prefix="masthead-table-") as tmp:
+            build_table.table(args.sizes, Path(tmp), generate, write_masthead, write_plain)
+        return
 
     edition = ROOT / "plugins" / "newsletter" / "edition.py"
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, best of {args.repeat} runs")
