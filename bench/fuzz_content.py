@@ -12,7 +12,8 @@ forked child with a time limit; a secret file sits beside content/ (as the subsc
 does) and every output is searched for it afterwards.
 
 Printed: clean error (every problem a one-line `path:line: message`), success, unexpected
-(any other exception or message), hang (over the time limit), secrets in output.
+(any other exception or message), hang (over the time limit, and again over three times
+the limit: a loaded machine alone does not make a hang), secrets in output.
 Goal: 0 unexpected, 0 hangs, 0 secrets.
 """
 
@@ -380,6 +381,9 @@ def main() -> None:
     started = time.perf_counter()
     for number, case in enumerate(cases):
         result, leaked = run(case, args.timeout)
+        if result["result"] == "hang":  # once more, with more time: the machine is shared
+            result, leaked = run(case, args.timeout * 3)
+            counts["retried"] += 1
         counts[result["result"]] += 1
         by_kind[(case.kind.split(":")[0], result["result"])] += 1
         counts["secrets in output"] += leaked
@@ -391,7 +395,7 @@ def main() -> None:
     print(
         f"{len(cases)} cases (seed {args.seed}) in {elapsed:.0f} s, {args.timeout:g} s limit each"
     )
-    for name in ("clean error", "success", "unexpected", "hang", "secrets in output"):
+    for name in ("clean error", "success", "unexpected", "hang", "secrets in output", "retried"):
         print(f"  {name:18} {counts[name]}")
     kinds = sorted({kind for kind, _ in by_kind})
     print(

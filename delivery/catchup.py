@@ -67,8 +67,12 @@ def queue_catch_up(settings: SendSettings, store: Store, now: datetime) -> int:
         "SELECT DISTINCT series FROM follows WHERE status = 'following' AND catch_up = 1"
     ):
         parts = parts_out(store, published_parts(settings, slug))
-        for subscriber_id in _due_followers(store, slug, due_before) if parts else []:
-            queued += _queue_next(store, slug, parts, subscriber_id, stamp)
+        if not parts:
+            continue
+        # One transaction per series, not per follower: a killed run queues all or none.
+        with store.transaction() as db:
+            for subscriber_id in _due_followers(store, slug, due_before):
+                queued += _queue_next(db, store, slug, parts, subscriber_id, stamp)
     return queued
 
 
@@ -84,24 +88,29 @@ def _due_followers(store: Store, slug: str, due_before: str) -> list[int]:
 
 
 def _queue_next(
-    store: Store, slug: str, parts: list[PublishedPart], subscriber_id: int, stamp: str
+    db: Any,
+    store: Store,
+    slug: str,
+    parts: list[PublishedPart],
+    subscriber_id: int,
+    stamp: str,
 ) -> int:
+    """In the caller's transaction (so the checks and the INSERT see the same rows)."""
+    # One part at a time: a part still queued (a killed run) goes before the next.
+    waiting = db.execute(
+        "SELECT 1 FROM deliveries WHERE subscriber_id = ? AND series = ? AND status = 'queued'",
+        (subscriber_id, slug),
+    ).fetchone()
+    if waiting:
+        return 0
     handled = follows.parts_handled(store, subscriber_id, slug)
     following = [p for p in parts if p.part not in handled]
-    with store.transaction() as db:
-        # One part at a time: a part still queued (a killed run) goes before the next.
-        waiting = db.execute(
-            "SELECT 1 FROM deliveries WHERE subscriber_id = ? AND series = ? AND status = 'queued'",
-            (subscriber_id, slug),
-        ).fetchone()
-        if waiting:
-            return 0
-        if not following:
-            if any(p.last for p in parts):  # every part received, the series complete
-                _end(db, subscriber_id, slug, stamp)
-            return 0
-        nxt = following[0]
-        return int(follows.queue_part(db, slug, nxt.part, subscriber_id, nxt.last, stamp))
+    if not following:
+        if any(p.last for p in parts):  # every part received, the series complete
+            _end(db, subscriber_id, slug, stamp)
+        return 0
+    nxt = following[0]
+    return int(follows.queue_part(db, slug, nxt.part, subscriber_id, nxt.last, stamp))
 
 
 def _end(db: Any, subscriber_id: int, slug: str, stamp: str) -> None:

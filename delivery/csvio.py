@@ -14,8 +14,10 @@ strips again.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sqlite3
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +30,9 @@ from .store import STATUSES, Store, Subscriber, normalise_address, utc_now
 
 ADDRESS_COLUMNS = ("email", "e-mail", "email address", "e-mail address", "address")
 EXPORT_COLUMNS = ("email", "name", "status", "source", "created_at", "updated_at")
+# Far above any real list (a million rows of a wide export); /dev/zero or a mistaken disk
+# image must be an error, not an import that never ends.
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
 # Leading quotes are counted in: a cell "'=x" is exported as "''=x", so import restores it.
@@ -125,11 +130,27 @@ def _import_rows(
 
 
 def _open_csv(path: str | Path) -> TextIO:
+    """A regular file of at most MAX_IMPORT_BYTES (a FIFO or a device could never end)."""
     try:
-        # utf-8-sig: spreadsheets often start the file with a byte-order mark.
-        return open(path, newline="", encoding="utf-8-sig")
+        # O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as error:
         raise CsvError(f"{path} cannot be read: {error.strerror}") from error
+    info = os.fstat(fd)  # of what was opened, not of what the name points at later
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = f"{path} is not a regular file: give a CSV file to import"
+    elif info.st_size > MAX_IMPORT_BYTES:
+        problem = (
+            f"{path} is {info.st_size:,} bytes, more than the {MAX_IMPORT_BYTES:,} an import "
+            "reads: split it"
+        )
+    if problem:
+        os.close(fd)
+        raise CsvError(problem)
+    os.set_blocking(fd, True)
+    # utf-8-sig: spreadsheets often start the file with a byte-order mark.
+    return open(fd, newline="", encoding="utf-8-sig")
 
 
 def _delimiter(first_line: str) -> str:

@@ -7,7 +7,9 @@ and rows still queued at shutdown go out at the next start.
 
 Each row has a `kind`; a composer per kind does that kind's store work and returns the
 message to send, or None when there is nothing to send (a confirmation for an address that
-is already active). A welcome email is another kind with its own composer.
+is already active). A welcome email is another kind with its own composer. What must only
+be recorded once an email has really gone (a reader was welcomed) is a kind's `on_sent`
+callback: a 4xx or a server down before then leaves nothing recorded, so the retry sends it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .transports import DeliveryFailure, Messenger, SmtpMessenger, TransientFail
 logger = logging.getLogger(__name__)
 
 Composer = Callable[[OutboxMail], bytes | None]
+Sent = Callable[[OutboxMail, bytes], None]
 
 # The work starts this long after the answer: what it costs (an INSERT for a new address,
 # an SMTP session) must not overlap the answer a stranger could time.
@@ -59,6 +62,7 @@ class Outbox:
         self._sender = parseaddr(settings.from_address)[1]
         self.store, self.settle = store, settle
         self.composers: dict[str, Composer] = {}
+        self.on_sent: dict[str, Sent] = {}  # per kind: called once the server accepted it
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._unreachable = 0  # attempts in a row that could not reach the server
         self._paused_until = 0.0
@@ -157,7 +161,16 @@ class Outbox:
             messenger.close()
         self._unreachable = 0
         logger.info("%s email to %s: %s", mail.kind, mail.address, reply)
+        self._sent(mail, message)
         self.store.finish_mail(mail.id, "done", reply)
+
+    def _sent(self, mail: OutboxMail, message: bytes) -> None:
+        callback = self.on_sent.get(mail.kind)
+        try:
+            if callback is not None:
+                callback(mail, message)
+        except Exception:  # it went out: the row must still end done, not be sent again
+            logger.exception("%s email to %s sent but not recorded", mail.kind, mail.address)
 
     def _unreachable_server(self, mail: OutboxMail, reply: str) -> None:
         # Not this email's fault: it keeps its place and its attempts; everything waits.

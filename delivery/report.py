@@ -137,7 +137,11 @@ def _time(value: str | None) -> datetime | None:
 def overview(settings: SendSettings, store: Store) -> list[IssueState]:
     """One IssueState per issue: each built edition, and each issue the store has rows for."""
     built = _built_editions(settings)
-    known = {row[0] for row in store.query("SELECT DISTINCT issue FROM deliveries")}
+    # Rows of series parts (issue NULL) are not issues.
+    known = {
+        row[0]
+        for row in store.query("SELECT DISTINCT issue FROM deliveries WHERE issue IS NOT NULL")
+    }
     known |= {row[0] for row in store.query("SELECT DISTINCT issue FROM schedules")}
     zone = settings.zone
     return [_state(store, n, built.get(n, {}), zone) for n in sorted(built.keys() | known)]

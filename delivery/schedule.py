@@ -8,7 +8,9 @@ transaction (scheduled -> claimed, with a lease it renews while it sends), so on
 sends it; the send itself is still under `send_lock` and its delivery rows, so a run that
 dies mid-send is resumed by a later one, with no copy lost or repeated. A schedule more than
 `max_lateness` late is refused unless forced: a store restored from a snapshot, or a timer
-that did not run for a day, must not mail readers hours after the promised time.
+that did not run for a day, must not mail readers hours after the promised time. That is for
+a first send only: a claim a dead run left is resumed however late (some readers already have
+the issue; refusing would leave the rest without it forever), and the outcome says so.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -208,8 +210,9 @@ class DueContext:
 class DueWork(Protocol):
     """One piece of work whose time has come (a scheduled issue; i14: a series catch-up).
 
-    send-due checks lateness against `due_at`, then `claim`s the work (False: another run
-    has it), then `run`s it; `run` turns its own failures into a DueOutcome.
+    send-due checks lateness against `due_at` (unless the work has a true `resuming`: a
+    send a dead run started), then `claim`s the work (False: another run has it), then
+    `run`s it; `run` turns its own failures into a DueOutcome.
     """
 
     label: str
@@ -230,6 +233,7 @@ class ScheduledIssue:
         self.schedule = schedule
         self.label = schedule.shown(zone)
         self.due_at = schedule.due_at
+        self.resuming = schedule.status == "claimed"  # its lease ran out: a run died sending
 
     def claim(self, context: DueContext) -> bool:
         with context.store.transaction() as db:
@@ -349,7 +353,8 @@ def send_due(
 def _do(work: DueWork, context: DueContext, force: bool) -> DueOutcome:
     late = context.now - work.due_at
     limit = context.settings.max_lateness
-    if late > limit and not force:
+    resuming = getattr(work, "resuming", False)  # optional: only some work can be resumed
+    if late > limit and not force and not resuming:
         return DueOutcome(
             work.label,
             "refused",
@@ -359,7 +364,13 @@ def _do(work: DueWork, context: DueContext, force: bool) -> DueOutcome:
     if not work.claim(context):
         return DueOutcome(work.label, "busy", "another send-due run has it")
     logger.info("%s: due %s ago, running", work.label, late)
-    return work.run(context)
+    outcome = work.run(context)
+    if not resuming:
+        return outcome
+    note = f"resumed the send a stopped run left, {_hours(late)} after its time"
+    if late > limit:
+        note += f" (max_lateness, {_hours(limit)}, applies to a first send only)"
+    return replace(outcome, message=f"{note}: {outcome.message}")
 
 
 def _hours(delta: timedelta) -> str:

@@ -23,8 +23,8 @@ import resource
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.parser import BytesParser
-from email.policy import HTTP
+from email.parser import BytesHeaderParser, BytesParser
+from email.policy import HTTP, default
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -201,6 +201,7 @@ class SubscriptionService:
         self.outbox = outbox or Outbox(settings, store)
         self.outbox.composers["confirm"] = self.compose_confirmation
         self.outbox.composers["welcome"] = self.compose_welcome
+        self.outbox.on_sent["welcome"] = self.record_welcomed
         self.look = pages.Look(settings.name, settings.public_url)
         self.stylesheet = read_stylesheet(settings.theme_path)
         self.prefix = urlsplit(settings.service_url).path.rstrip("/")
@@ -359,8 +360,8 @@ class SubscriptionService:
 
     def compose_welcome(self, mail: OutboxMail) -> bytes | None:
         """The outbox's "welcome" kind: the welcome edition, if the newsletter has one, once
-        per reader ever (a `welcomed` event records it: a reader who comes back is not
-        welcomed twice), and only while they are still active."""
+        per reader ever (a `welcomed` event, recorded once it is sent, says so: a reader who
+        comes back is not welcomed twice), and only while they are still active."""
         try:
             edition = load_welcome(self.settings)
         except EditionError as error:
@@ -371,9 +372,16 @@ class SubscriptionService:
             return None
         if any(event.kind == "welcomed" for event in self.store.events(subscriber.address)):
             return None
-        with self.store.transaction() as db:
-            record_event(db, subscriber, "welcomed", "service", {"subject": edition.subject})
         return Personaliser(self.settings, edition).render(subscriber.address)
+
+    def record_welcomed(self, mail: OutboxMail, message: bytes) -> None:
+        """The outbox sent the welcome: only now is the reader welcomed."""
+        subscriber = self.store.get(mail.address)
+        if subscriber is None:
+            return
+        subject = BytesHeaderParser(policy=default).parsebytes(message)["Subject"]
+        with self.store.transaction() as db:
+            record_event(db, subscriber, "welcomed", "service", {"subject": str(subject or "")})
 
     def style(self, request: Request) -> Answer:
         headers = [

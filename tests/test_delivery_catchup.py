@@ -239,3 +239,13 @@ def test_subscribers_add_follows_a_series_from_the_command_line(newsletter):
     assert unknown.exit_code == 2 and "no series 'nope' among the built" in unknown.output
     alone = run("y@example.org", "--catch-up")
     assert alone.exit_code == 2 and "need --series SLUG" in alone.output
+
+
+def test_the_status_report_lists_issues_only_when_parts_were_sent(three_parts_out, smtp_server):
+    from delivery.report import overview
+
+    follow(three_parts_out, FOLLOWER, catch_up=False)
+    send(three_parts_out, 4)  # issue 4 and, to the follower, part 4
+    with three_parts_out.store() as store:
+        states = overview(three_parts_out.settings(), store)
+    assert [state.issue for state in states] == [1, 2, 3, 4]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import mailbox
+import os
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from delivery import csvio
 from delivery.cli import cli
 from delivery.tokens import UNSUBSCRIBE, make_token
 
@@ -96,6 +98,27 @@ def test_import_and_export(run, tmp_path):
     result = run("subscribers", "export", str(tmp_path / "out.csv"))
     assert result.output == f"exported 1 subscriber(s) to {tmp_path / 'out.csv'}\n"
     assert (tmp_path / "out.csv").read_text().startswith("email,name,status,source")
+
+
+def test_import_refuses_what_is_not_a_regular_file(run, tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # nobody writes to it: opening it must not wait
+    for path in ("/dev/zero", str(fifo)):
+        result = run("subscribers", "import", path)
+        assert result.exit_code != 0, path
+        (error,) = [line for line in result.output.splitlines() if "Error" in line]
+        assert error == f"Error: {path} is not a regular file: give a CSV file to import"
+
+
+def test_import_refuses_a_file_over_the_size_cap(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(csvio, "MAX_IMPORT_BYTES", 64)
+    source = tmp_path / "big.csv"
+    source.write_text("email\n" + "".join(f"r{i}@example.org\n" for i in range(10)))
+    result = run("subscribers", "import", str(source))
+    assert result.exit_code != 0
+    size = source.stat().st_size
+    assert f"big.csv is {size} bytes, more than the 64 an import reads: split it" in result.output
+    assert run("subscribers", "count").output == "0\n"
 
 
 def test_send_dry_run_test_to_and_real(run, newsletter, smtp_server, tmp_path):

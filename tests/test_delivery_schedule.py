@@ -109,6 +109,19 @@ def test_a_claim_left_by_a_dead_run_is_resumed_after_its_lease(scheduled, smtp_s
     assert copies(smtp_server) == dict.fromkeys(READERS, 1)
 
 
+def test_a_claim_left_by_a_dead_run_is_resumed_even_past_max_lateness(scheduled, smtp_server):
+    with scheduled.store() as store:
+        context = DueContext(scheduled.settings(), store, AT, {})
+        [work] = list(_sources(context))
+        assert work.claim(context)  # ... and the process is killed; nobody looks for 7 hours
+    [outcome] = due(scheduled, AT + timedelta(hours=7))
+    assert outcome.state == "sent", outcome
+    assert outcome.message.startswith("resumed the send a stopped run left, 7.0 h after")
+    assert "max_lateness, 6.0 h, applies to a first send only" in outcome.message
+    assert copies(smtp_server) == dict.fromkeys(READERS, 1)
+    assert due(scheduled, AT + timedelta(hours=8)) == []
+
+
 def test_an_unreachable_server_leaves_the_schedule_for_the_next_run(scheduled, smtp_server):
     settings = scheduled.settings_path
     settings.write_text(settings.read_text() + 'NEWSLETTER["smtp"]["timeout"] = 2\n')

@@ -15,8 +15,10 @@ from delivery.errors import SettingsError, TokenError
 from delivery.outbox import MAX_ATTEMPTS, Outbox
 from delivery.service import SubscriptionService
 from delivery.settings import load_settings
+from delivery.store import Store
 from delivery.tokens import CONFIRM, UNSUBSCRIBE, make_token, verify_token
 from delivery.transports import PermanentFailure, TransientFailure
+from masthead import build as site
 from tests.test_service_app import call
 
 pytest_plugins = ["delivery_fixtures", "service_fixtures"]
@@ -310,3 +312,30 @@ def test_old_finished_emails_are_pruned_and_queued_ones_kept(outbox_of):
         )
     assert outbox.store.prune_mail(30) == 1
     assert outbox.store.mail_counts() == {"queued": 1, "done": 1, "failed": 0}
+
+
+def test_a_welcome_refused_once_with_421_is_sent_on_the_retry(newsletter_service, tmp_path):
+    """`welcomed` is recorded when the outbox has sent the welcome, not when it was made: a
+    4xx (or a server down) must not turn the retry into "nothing to send"."""
+    (tmp_path / "content" / "pages" / "welcome.md").write_text("Title: Hello\n\nWelcome.\n")
+    service = newsletter_service.service
+    site.build(service.settings_path, tmp_path / "output")
+    settings = load_settings(service.settings_path, environ=service.env)
+    store = Store(settings.store_path)
+    messenger = Scripted(TransientFailure("421 4.7.0 try again later"), "250 ok")
+    outbox = Outbox(settings, store, lambda: messenger, settle=0)
+    SubscriptionService(settings, store, outbox)
+    store.add_subscriber("ada@example.org")
+    outbox.add("welcome", "ada@example.org")
+    outbox.send_due()
+    assert not [e for e in store.events("ada@example.org") if e.kind == "welcomed"]
+    with store.transaction() as db:
+        db.execute("UPDATE outbox SET due_at = 0")
+    outbox.send_due()
+    assert messenger.pushed == ["ada@example.org"] * 2
+    assert store.mail_counts() == {"queued": 0, "done": 1, "failed": 0}
+    kinds = [e.kind for e in store.events("ada@example.org")]
+    assert kinds.count("welcomed") == 1
+    outbox.add("welcome", "ada@example.org")  # welcomed once ever: a later row sends nothing
+    outbox.send_due()
+    assert len(messenger.pushed) == 2

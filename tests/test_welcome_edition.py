@@ -51,6 +51,33 @@ def test_a_welcome_page_without_a_title_is_an_error_naming_it(tree, tmp_path):
     )
 
 
+HOSTILE = (
+    "Title: Hi\n\nHello.\n\n<script>alert(1)</script> "
+    '<img src="https://e.org/x.png" alt="a" onerror=alert(2)> '
+    '<a href="javascript:alert(3)">x</a>\n'
+)
+
+
+def test_the_welcome_is_sanitised_with_warnings_naming_its_lines(tree, tmp_path):
+    report = tree({"pages/welcome.md": HOSTILE})
+    folder = tmp_path / "output" / "editions" / "welcome"
+    for name in ("email.html", "email.txt"):
+        part = (folder / name).read_text()
+        assert "Hello." in part
+        assert "alert(" not in part and "javascript:" not in part and "onerror" not in part
+    shown = [str(w) for w in report.warnings]
+    assert any(w.startswith("content/pages/welcome.md:5: warning: removed <script>") for w in shown)
+    assert len([w for w in shown if w.startswith("content/pages/welcome.md:5:")]) >= 3
+
+
+def test_a_welcome_past_the_markdown_limits_is_an_error_naming_it(tree):
+    with pytest.raises(ContentError) as error:
+        tree({"pages/welcome.md": "Title: Hi\n\n" + "> " * 2000 + "\n"})
+    (problem,) = error.value.problems
+    assert str(problem).startswith("content/pages/welcome.md:3: ")
+    assert "unexpected" not in str(problem)
+
+
 def test_the_service_sends_the_welcome_after_the_reader_confirms(newsletter_service, tmp_path):
     (tmp_path / "content" / "pages" / "welcome.md").write_text(WELCOME)
     service = newsletter_service(build=True)

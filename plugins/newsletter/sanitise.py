@@ -10,6 +10,7 @@ one `path:line` warning per removal, which `check` fails on.
 
 from __future__ import annotations
 
+import html as htmllib
 from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -56,6 +57,8 @@ def sanitise(html: str, body: str, path: str, body_line: int) -> tuple[str, list
     """The HTML with everything outside the allowlist removed, and a warning per removal
     naming the body line that holds it."""
     cleaned = clean(html)
+    if htmllib.unescape(cleaned) == htmllib.unescape(html):
+        return cleaned, []  # only entities were rewritten (&rsquo; as ’): nothing removed
     removals = removed(html, cleaned)
     finder = _LineFinder(body, body_line)
     problems = [

@@ -17,6 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .body import render_body
 from .edition import FORMAT, Edition, _templates, write_edition
 from .edition_view import content_dir, read_email_settings
 from .email_html import TemplateProblem
@@ -29,9 +30,10 @@ from .message import (
     edition_headers,
     sample_values,
 )
-from .model import Newsletter
-from .plaintext import TextRenderer, markdown_parser, parse, wrap
+from .model import Newsletter, Source
+from .plaintext import Parsed, TextRenderer, markdown_parser, wrap
 from .problems import Problem
+from .reader import RawFile
 
 PAGE = "pages/welcome.md"  # inside the content directory
 TEMPLATE = "welcome.mjml.j2"
@@ -44,6 +46,7 @@ class WelcomeText:
     body: str  # Markdown
     source: str  # "content/pages/welcome.md", or the settings file for the setting
     sha256: str | None  # of the page file; None for the setting (settings changes rebuild)
+    body_line: int = 1  # line of the page file the body starts on, for warnings
 
 
 def is_welcome_page(source_path: str, settings: dict[str, Any]) -> bool:
@@ -74,18 +77,18 @@ def _from_page(page: Path, shown: str) -> tuple[WelcomeText | None, list[Problem
     except UnicodeDecodeError:
         return None, [Problem(shown, 1, "not UTF-8 text: save it as UTF-8")]
     head, _, body = text.replace("\r\n", "\n").partition("\n\n")
-    meta = {}
+    meta, body_line = {}, head.count("\n") + 3  # after the metadata and the blank line
     for line in head.splitlines():
         key, colon, value = line.partition(":")
         if not colon:
-            body = text  # no metadata block: the whole file is the body
+            body, body_line = text, 1  # no metadata block: the whole file is the body
             meta = {}
             break
         meta[key.strip().lower()] = value.strip()
     if not meta.get("title"):
         return None, [Problem(shown, 1, "the welcome email needs a 'Title:' line: its subject")]
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    return WelcomeText(meta["title"], body, shown, digest), []
+    return WelcomeText(meta["title"], body, shown, digest, body_line), []
 
 
 def write_welcome(
@@ -105,10 +108,14 @@ def write_welcome(
     links = Absolutiser(config["public_url"], settings.get("SITEURL") or "", newsletter.url_of)
     templates.env.filters["absolute"] = links.page
     md = markdown_parser(settings.get("MARKDOWN") or {})
-    html_body, _ = parse(md, welcome.body)
+    path = welcome.source or "pelicanconf.py"
+    raw = RawFile("page", Source(path), {}, welcome.body, welcome.body_line)
+    html_body, parsed, problems = render_body(md, raw)  # limits and the sanitiser
+    if any(not p.warning for p in problems):
+        return problems
     body, relative = links.rewrite_html(html_body, "pages")
-    problems = [
-        Problem(welcome.source, 1, f"link {target!r} is relative in the welcome email")
+    problems += [
+        Problem(path, welcome.body_line, f"link {target!r} is relative in the welcome email")
         for target in relative
     ]
     latest = newsletter.latest
@@ -120,7 +127,7 @@ def write_welcome(
         html = templates.mjml_to_html(mjml, "the welcome email", welcome.source)
     except TemplateProblem as error:
         return [*problems, error.problem]
-    text = _text(config, welcome, TextRenderer(md, links.absolute), latest, web_url)
+    text = _text(config, parsed, TextRenderer(md, links.absolute), latest, web_url)
     edition = _edition(config, subject, web_url, html, text, welcome)
     write_edition(edition, output_path / "editions" / DIRECTORY)
     return problems
@@ -145,10 +152,9 @@ def _context(config: dict, subject: str, web_url: str, body: Markup, latest: Any
     }
 
 
-def _text(
-    config: dict, welcome: WelcomeText, renderer: TextRenderer, latest: Any, web_url: str
-) -> str:
-    blocks = [config["name"].upper(), renderer.render(welcome.body, "pages"), renderer.references()]
+def _text(config: dict, body: Parsed, renderer: TextRenderer, latest: Any, web_url: str) -> str:
+    """The text part, from the sanitised tree: nothing the HTML part lost comes back here."""
+    blocks = [config["name"].upper(), renderer.render(body, "pages"), renderer.references()]
     if latest is not None:
         blocks.append(f"The latest issue: #{latest.number}, {latest.subject}\n{web_url}")
     footer = [
