@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import threading
+from collections.abc import Callable
 from html import escape
 
 STATE_PATH = "/__masthead/state"
@@ -73,9 +74,11 @@ class BuildState:
 
 class LiveReloadHandler(http.server.SimpleHTTPRequestHandler):
     """Serves the output directory, with the reload script in HTML and the state endpoint.
-    `state` is set on a subclass made per server (see handler_for)."""
+    `state` is set on a subclass made per server (see handler_for); so is `made`, which
+    may answer for a page that is made when asked for (an edition's preview.html)."""
 
     state: BuildState
+    made: Callable[[str], str | None] | None = None
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request would bury the rebuild messages
@@ -85,8 +88,9 @@ class LiveReloadHandler(http.server.SimpleHTTPRequestHandler):
             version, errors = self.state.snapshot()
             self._send(200, "application/json", json.dumps({"version": version, "errors": errors}))
             return
+        made = self.made(self.translate_path(self.path)) if self.made else None
         page = self._html_file()
-        if page is None:
+        if page is None and made is None:
             super().do_GET()
             return
         version, errors = self.state.snapshot()
@@ -95,8 +99,11 @@ class LiveReloadHandler(http.server.SimpleHTTPRequestHandler):
             self._send(500, "text/html; charset=utf-8", _with_script(body.encode()))
             return
         try:
-            with open(page, "rb") as source:
-                html = source.read()
+            if made is not None:
+                html = made.encode("utf-8")
+            else:
+                with open(page, "rb") as source:  # type: ignore[arg-type]
+                    html = source.read()
         except OSError:
             super().do_GET()  # swapped out meanwhile: let the ordinary path answer (404)
             return
@@ -128,5 +135,10 @@ def _with_script(html: bytes) -> bytes:
     return html + script if at < 0 else html[:at] + script + html[at:]
 
 
-def handler_for(state: BuildState) -> type[LiveReloadHandler]:
-    return type("BoundLiveReloadHandler", (LiveReloadHandler,), {"state": state})
+def handler_for(
+    state: BuildState, made: Callable[[str], str | None] | None = None
+) -> type[LiveReloadHandler]:
+    """A handler bound to one server's build state and made pages (a function of the file
+    path a request names: the page, or None to serve the file there)."""
+    bound = {"state": state, "made": staticmethod(made) if made else None}
+    return type("BoundLiveReloadHandler", (LiveReloadHandler,), bound)

@@ -1,7 +1,10 @@
 """`preview`: serve the built site on 127.0.0.1 and rebuild when the content changes.
 
-Each edition is also written as a subscriber sees it (editions/N/preview.html: a sample
-subscriber's values, links and images from this build; see subscriber_view.py).
+Each edition is also served as a subscriber sees it (editions/N/preview.html: a sample
+subscriber's values, links and images from this build; see subscriber_view.py), made when
+asked for. Rebuilds use the build cache and render only what changed; the search index is
+made again in the background after a rebuild is served (Pagefind re-reads every page), and
+a rebuild that starts meanwhile stops it and starts it again afterwards.
 
 The server is an object a test can start and stop; the watch loop takes a stop event, so
 neither needs a terminal or Ctrl-C to end."""
@@ -10,6 +13,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import shutil
+import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +23,10 @@ from pathlib import Path
 from .errors import UsageError
 from .live_reload import BuildState, handler_for
 from .project import Project, shown
-from .subscriber_view import PREVIEW, write_previews
+from .subscriber_view import PREVIEW, subscriber_view
+
+from newsletter import LATER  # isort: skip  (plugins/ is on sys.path now)
+from newsletter.search import BUNDLE, command, search_key  # isort: skip
 
 
 class PreviewServer:
@@ -31,9 +40,11 @@ class PreviewServer:
         port: int = 8000,
         host: str = "127.0.0.1",
         state: BuildState | None = None,
+        made: Callable[[str], str | None] | None = None,
     ):
         self.state = state or BuildState()
-        handler = functools.partial(handler_for(self.state), directory=str(directory))
+        bound = handler_for(self.state, made)
+        handler = functools.partial(bound, directory=str(directory))
         try:
             self.httpd = http.server.ThreadingHTTPServer((host, port), handler)
         except OSError as error:
@@ -77,13 +88,25 @@ class Preview:
 
     def __init__(self, project: Project, port: int, say: Callable[[str], None]):
         self.project, self.say = project, say
-        self.server = PreviewServer(project.output, port)  # a port in use fails before a build
+        # a port in use fails before a build
+        self.server = PreviewServer(project.output, port, made=self.subscriber_page)
+        self.search = SearchIndexer(project.output, say)
+
+    def subscriber_page(self, path: str) -> str | None:
+        """editions/N/preview.html (any edition folder): the subscriber view, made now."""
+        folder = Path(path).parent
+        if Path(path).name != PREVIEW or not (folder / "email.html").is_file():
+            return None
+        return subscriber_view(folder, str(self.project.newsletter.get("public_url") or ""))
 
     def build(self) -> None:
         from .build import ContentError, build
 
+        self.search.stop()  # it reads the output this build replaces
         try:
-            report = build(self.project.settings_file, drafts=True)
+            report = build(
+                self.project.settings_file, drafts=True, extra={"NEWSLETTER_SEARCH": LATER}
+            )
         except ContentError as error:
             for problem in error.problems:
                 self.say(str(problem))
@@ -92,14 +115,15 @@ class Preview:
             return
         for warning in [*map(str, report.warnings), *report.pelican_warnings]:
             self.say(warning)
-        write_previews(self.project.output, str(self.project.newsletter.get("public_url") or ""))
         self.server.state.built()  # open pages reload
         self.say(self.where(report.latest_issue))
+        if self.project.settings.get("NEWSLETTER_SEARCH", True) is not False:
+            self.search.start()
 
     def where(self, number: int | None) -> str:
         if number is None:
             return f"Built: {self.server.url} (no issues yet)"
-        edition = self.project.output / "editions" / str(number) / PREVIEW
+        edition = self.project.output / "editions" / str(number) / "email.html"
         email = f"{self.server.url}editions/{number}/{PREVIEW}" if edition.is_file() else "none"
         return f"Built. Latest issue: {self.server.url}issues/{number}/  email edition: {email}"
 
@@ -111,4 +135,62 @@ class Preview:
         try:
             watch(watched(self.project), lambda changes: self.build(), stop)
         finally:
+            self.search.stop()
             self.server.stop()
+
+
+class SearchIndexer:
+    """Pagefind over the served output in a thread, its bundle swapped in when done; only
+    when a page changed since the last index it made. `stop` ends a run at once."""
+
+    def __init__(self, output: Path, say: Callable[[str], None]):
+        self.output, self.say = output, say
+        self.indexed: str | None = None  # search_key of the output the bundle was made from
+        self.process: subprocess.Popen | None = None
+        self.thread: threading.Thread | None = None
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        self.stopped.clear()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        with self.lock:
+            if self.process and self.process.poll() is None:
+                self.process.kill()
+        if self.thread:
+            self.thread.join()
+            self.thread = None
+
+    def _run(self) -> None:
+        key = search_key(self.output)
+        if key == self.indexed and (self.output / BUNDLE).is_dir():
+            return
+        fresh = self.output.parent / f".{self.output.name}-search-{os.getpid()}"
+        shutil.rmtree(fresh, ignore_errors=True)
+        with self.lock:
+            if self.stopped.is_set():
+                return
+            self.process = subprocess.Popen(
+                command(self.output, fresh), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+        _out, errors = self.process.communicate()
+        if self.stopped.is_set() or self.process.returncode:
+            shutil.rmtree(fresh, ignore_errors=True)
+            if not self.stopped.is_set():
+                lines = errors.decode(errors="replace").strip().splitlines() or ["no index"]
+                self.say(f"search index not updated: {lines[-1]}")
+            return
+        self._swap_in(fresh)
+        self.indexed = key
+
+    def _swap_in(self, fresh: Path) -> None:
+        old = self.output.parent / f".{self.output.name}-search-old-{os.getpid()}"
+        bundle = self.output / BUNDLE
+        if bundle.exists():
+            bundle.rename(old)
+        fresh.rename(bundle)
+        shutil.rmtree(old, ignore_errors=True)

@@ -72,11 +72,14 @@ class Walk:
     def edit_front_matter(self) -> str:
         name = self.rng.choice(sorted(self.generated))
         article = self.generated[name]
-        field = self.rng.choice(["title", "topics", "issue", "section"])
+        field = self.rng.choice(["title", "topics", "issue", "section", "summary"])
         if field == "title":
             article["title"] = self.words(4).title()
-        elif field == "topics":
-            article["topics"] = self.rng.sample(TOPICS, self.rng.randint(0, 3))
+        elif field == "topics":  # another casing: a topic is named as first written
+            topics = self.rng.sample(TOPICS, self.rng.randint(0, 3))
+            article["topics"] = [self.rng.choice([t, t.lower(), t.upper()]) for t in topics]
+        elif field == "summary":
+            article["summary"] = self.words(5)
         elif field == "issue":
             article["issue"] = self.rng.randint(1, self.issues)
         else:
@@ -114,6 +117,29 @@ class Walk:
         self.generated[name]["part"] = 3
         return f"{name} becomes part 3"
 
+    def series_title(self) -> str:
+        """The series box of every part, the series page and its feed show the title."""
+        title = self.words(2).title()
+        self.files["series/listen.md"] = (
+            f"---\ntitle: {title}\nparts: [Look, Inquire, Summarise]\n---\nThree parts.\n"
+        )
+        return f"series title {title}"
+
+    def issue_front_matter(self) -> str:
+        """An issue's date or status: rows, neighbours, listings and feeds follow."""
+        n = self.rng.randint(1, self.issues)
+        day = self.rng.randint(1, 28)
+        status = "draft" if n > 2 and self.rng.random() < 0.5 else "published"
+        self.files[f"issues/{n:03}.md"] = (
+            f"---\nnumber: {n}\ndate: 2025-0{1 + n % 3}-{day:02}\nstatus: {status}\n---\nHi {n}.\n"
+        )
+        return f"issue {n} {status} on day {day}"
+
+    def today(self) -> str:
+        """The build date: the workshop of 2025-01-20 is ahead or past."""
+        self.settings["NEWSLETTER_TODAY"] = self.rng.choice(["2025-01-01", "2025-02-01"])
+        return f"today {self.settings['NEWSLETTER_TODAY']}"
+
     def web_template(self) -> str:
         path = self.theme / "templates" / "article.html"
         path.write_text(path.read_text() + f"\n<!-- {self.words(2)} -->\n")
@@ -134,6 +160,7 @@ class Walk:
     EDITS = (
         [edit_body] * 4 + [edit_front_matter] * 4 + [add_article, rename, delete, add_issue]
         + [series_part, web_template, email_template, setting]
+        + [series_title, issue_front_matter, today]
     )  # fmt: skip
 
     def step(self, edit=None) -> str:
@@ -146,6 +173,7 @@ class Walk:
         for name, a in self.generated.items():
             meta = [f"title: {a['title']}", f"issue: {a['issue']}", f"topics: {a['topics']}"]
             meta += [f"section: {a['section']}"] if "section" in a else []
+            meta += [f"summary: {a['summary']}"] if "summary" in a else []
             meta += ["series: listen", f"part: {a['part']}"] if "part" in a else []
             files[f"articles/{name}.md"] = "---\n" + "\n".join(meta) + "\n---\n" + a["body"]
         self.files = {k: v for k, v in self.files.items() if v is not None}

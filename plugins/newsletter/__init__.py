@@ -16,11 +16,13 @@ from pelican import signals
 from . import output_tree, timing
 from .containment import scan
 from .generator import NewsletterGenerator, project_root
+from .output_memo import OutputMemo
 from .reader import KINDS
-from .search import index_site
+from .search import BUNDLE, index_site, search_key
 from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
+LATER = "later"  # NEWSLETTER_SEARCH: the last index is kept, the caller makes a new one
 # Made from a build by `publish.py proof`, not by the build: carried over to the next one
 # (the send compares each proof.json with the edition it sends).
 KEPT = ("proofs",)
@@ -35,26 +37,44 @@ def build_elsewhere(pelican) -> None:
 
 def swap_output(pelican) -> None:
     """Replace the output directory with the finished build, unchanged files kept as they
-    were (output_tree.py)."""
-    target = Path(pelican.settings["NEWSLETTER_OUTPUT"])
+    were (output_tree.py), the search index made again only if a page changed."""
+    settings = pelican.settings
+    target = Path(settings["NEWSLETTER_OUTPUT"])
     building = Path(pelican.output_path)
     if not building.is_dir():
         return
-    index_search(pelican.settings, building)
+    memo = settings.get("NEWSLETTER_MEMO") or OutputMemo(None, target, building)
+    with timing.phase("keep unchanged files"):
+        output_tree.keep_unchanged(building, target)
+    index_search(settings, building, target, memo)
     for name in KEPT:
         if (target / name).is_dir() and not (building / name).exists():
             (target / name).rename(building / name)
+    memo.save()
     output_tree.swap(building, target)
     logger.info("Output written to %s", target)
 
 
-def index_search(settings: dict, building: Path) -> None:
+def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
     """Pagefind over the finished pages, before the swap: the new output arrives searchable.
+    When no page changed since the current output's index was made, that index is kept.
     The seconds it took and any warning are left in the settings for the build report."""
-    if settings.get("NEWSLETTER_SEARCH", True) is False:
+    wanted = settings.get("NEWSLETTER_SEARCH", True)
+    if wanted is False:
+        return
+    if wanted == LATER:  # the caller indexes after the swap (preview): keep the last index
+        if (current / BUNDLE).is_dir() and not (building / BUNDLE).exists():
+            (current / BUNDLE).rename(building / BUNDLE)
         return
     with timing.phase("search"):
+        made = search_key(building)
+        if memo.keep_made_by(made, BUNDLE + "/"):
+            settings["NEWSLETTER_SEARCH_SECONDS"] = 0.0
+            return
         seconds, problem = index_site(building)
+        memo.wrote(output_tree.files_under(building, BUNDLE), made)
+        if current.is_dir():
+            output_tree.keep_unchanged(building / BUNDLE, current / BUNDLE)
     settings["NEWSLETTER_SEARCH_SECONDS"] = seconds
     if problem:
         logger.warning("%s", problem)

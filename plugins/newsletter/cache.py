@@ -126,10 +126,11 @@ class BuildCache:
         if self.directory is not None:
             self.used.setdefault(kind, set()).add(entry)
 
-    def put(self, kind: str, entry: str, value: Any) -> None:
-        """Store a value (from a forked worker too: the rename makes it appear whole)."""
+    def put(self, kind: str, entry: str, value: Any) -> bool:
+        """Store a value (from a forked worker too: the rename makes it appear whole);
+        False when it could not be stored (a full disk, a value too deep to pickle)."""
         if self.directory is None:
-            return
+            return False
         self.used.setdefault(kind, set()).add(entry)
         target = self.path(kind, entry)
         temporary = target.with_name(f".{entry}.{os.getpid()}.tmp")
@@ -137,9 +138,12 @@ class BuildCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(temporary, target)
-        except OSError as error:  # a full disk slows the next build down, nothing more
+        except (OSError, RecursionError, pickle.PicklingError) as error:
+            # a full disk or a hostile value slows the next build down, nothing more
             temporary.unlink(missing_ok=True)
             logger.debug("cache: cannot write %s: %s", target, error)
+            return False
+        return True
 
     def prune(self) -> None:
         """Remove the entries of every kind this build used that it did not use."""

@@ -30,6 +30,7 @@ from .html_tools import audit, demote_headings, images_without_alt
 from .links import Absolutiser, is_absolute
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
+from .output_memo import OutputMemo
 from .parallel import fork_map, workers_for
 from .part_edition import issue_parts, part_views
 from .plaintext import TextRenderer, markdown_parser
@@ -61,6 +62,7 @@ def write_editions(
     include_drafts: bool = False,
     cache: BuildCache | None = None,
     staged: bool = True,
+    memo: OutputMemo | None = None,
 ) -> list[Problem]:
     """Render and write the edition of every published issue (and drafts if asked).
 
@@ -70,12 +72,19 @@ def write_editions(
     as soon as it is rendered (by the worker that rendered it); one that `cache` holds is
     copied from it. `staged`: into a directory beside the output that becomes `editions/`
     only when every edition is good. The generator writes straight into its build
-    directory instead, which is itself swapped in only when the whole build succeeds.
+    directory instead, which is itself swapped in only when the whole build succeeds, and
+    gives its output memo: an edition the current output holds as made is linked from it.
     """
     output = Path(output_path)
     if not staged:
         count, problems = _render_into(
-            output / "editions", newsletter, settings, Path(project_root), include_drafts, cache
+            output / "editions",
+            newsletter,
+            settings,
+            Path(project_root),
+            include_drafts,
+            cache,
+            memo,
         )
         logger.info("newsletter: wrote %d email editions", count)
         return problems
@@ -101,9 +110,11 @@ def _render_into(
     root: Path,
     include_drafts: bool,
     cache: BuildCache | None,
+    memo: OutputMemo | None = None,
 ) -> tuple[int, list[Problem]]:
     """Every edition written under `staging`, with all problems found (nothing stops at
-    the first). Only problems cross back from the workers: files go straight to disk."""
+    the first). Only problems and file names cross back from the workers: files go
+    straight to disk. With `memo`, `staging` is the build's editions/ directory."""
     cache = cache or BuildCache(None)
     config, problems = read_email_settings(settings, root)
     templates = _templates(settings, root, config)
@@ -124,30 +135,57 @@ def _render_into(
     keys = [cache_key.key(shared, _fingerprint(view)) for view in views]
     todo, found = [], []
     for view, entry in zip(views, keys, strict=True):
+        kept = _kept(view, entry, cache, memo)
+        if kept is not None:
+            found += kept
+            continue
         cached = cache.get("editions", entry)
         if cached is None:
             todo.append((view, entry))
             continue
         _write_files(cached["files"], staging / _path(view))
+        _wrote(memo, view, cached["files"], entry)
         found += cached["problems"]
     md = markdown_parser(settings.get("MARKDOWN") or {})
 
-    def render(index: int) -> list[Problem]:
+    def render(index: int) -> tuple[list[Problem], list[str]]:
         view, entry = todo[index]
         edition = render_edition(view, templates, md, root, cache, settings.get("MARKDOWN"))
         if not edition.files:
-            return edition.problems
+            return edition.problems, []
         files = {**edition.files, "edition.json": _json(edition.meta)}
         with timing.phase("edition: write"):
             _write_files(files, staging / _path(view))
         if not any(not p.warning for p in edition.problems):
             cache.put("editions", entry, {"files": files, "problems": edition.problems})
-        return edition.problems
+            cache.put("edition-problems", entry, edition.problems)
+        return edition.problems, list(files)
 
-    for rendered in fork_map(render, len(todo), workers_for(settings, len(todo))):
-        found += rendered
+    rendered = fork_map(render, len(todo), workers_for(settings, len(todo)))
+    for (view, entry), (problems_found, names) in zip(todo, rendered, strict=True):
+        found += problems_found
+        _wrote(memo, view, names, entry)
     # A part edition repeats its article, and so would repeat the article's problems.
     return len(views), problems + list(dict.fromkeys(found))
+
+
+def _kept(
+    view: EditionView, entry: str, cache: BuildCache, memo: OutputMemo | None
+) -> list[Problem] | None:
+    """An edition the current output holds as `entry` made it: linked from there, and its
+    problems (warnings) from the cache; None when it must be written."""
+    if memo is None:
+        return None
+    problems = cache.get("edition-problems", entry)
+    if problems is None or not memo.keep_made_by(entry, f"editions/{_path(view)}/"):
+        return None
+    cache.keep("editions", entry)  # a later build without that output still needs it
+    return problems
+
+
+def _wrote(memo: OutputMemo | None, view: EditionView, names, entry: str) -> None:
+    if memo is not None:
+        memo.wrote([f"editions/{_path(view)}/{name}" for name in names], entry)
 
 
 def _path(view: EditionView) -> str:

@@ -56,16 +56,25 @@ def calendar(article: Article, base: str, timezone: str) -> icalendar.Calendar:
     return cal
 
 
-def write_calendars(newsletter: Newsletter, base: str, timezone: str, output: Path) -> int:
-    """An .ics beside every dated event's page; returns how many were written."""
+def write_calendars(
+    newsletter: Newsletter, base: str, timezone: str, output: Path, memo=None, fingerprints=None
+) -> int:
+    """An .ics beside every dated event's page; returns how many there are. With an output
+    memo and the build's fingerprints, an unchanged one keeps its file (output_memo.py)."""
     written = 0
     for issue in newsletter.issues:
         for article in issue.articles:
             if article.event and article.event.day:
-                path = output / ics_url(article)
+                written += 1
+                name = ics_url(article)
+                made = fingerprints and fingerprints.calendar(article, base, timezone)
+                if memo is not None and made and memo.keep([name], made):
+                    continue
+                path = output / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(calendar(article, base, timezone).to_ical())
-                written += 1
+                if memo is not None and made:
+                    memo.wrote([name], made)
     return written
 
 

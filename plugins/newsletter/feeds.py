@@ -61,28 +61,31 @@ class Feed:
     entries: list[Entry]
 
 
-def write_feeds(newsletter: Newsletter, settings: dict, output: Path) -> None:
-    writer = _Writer(settings, newsletter)
+def write_feeds(
+    newsletter: Newsletter, settings: dict, output: Path, memo=None, fingerprints=None
+) -> None:
+    """Every feed in every format. With an output memo and the build's fingerprints, a feed
+    whose entries did not change keeps the files it has (output_memo.py)."""
+    writer = _Writer(settings, newsletter, memo, fingerprints)
     latest = int(settings.get("FEED_MAX_ITEMS") or 20)  # Pelican's setting
     name = settings["NEWSLETTER"]["name"]
     issues = list(reversed(newsletter.published_issues))[:latest]
-    writer.write(
-        Feed(
-            ALL,
-            name,
-            writer.url(""),
-            settings["NEWSLETTER"].get("tagline", ""),
-            [writer.issue_entry(i, name) for i in issues],
-        ),
-        output,
-    )
+    description = settings["NEWSLETTER"].get("tagline", "")
+    if not writer.kept(ALL, issues, [], name, description):
+        entries = [writer.issue_entry(i, name) for i in issues]
+        writer.write(Feed(ALL, name, writer.url(""), description, entries), output)
     for series in newsletter.series.values():
-        parts = [writer.article_entry(p.article) for p in reversed(series.published_parts)]
+        articles = [p.article for p in reversed(series.published_parts)]
+        if writer.kept(series_stem(series), [], articles, name, series.title, series.subtitle):
+            continue
+        parts = [writer.article_entry(article) for article in articles]
         title = f"{name}: {series.title}"
         home = writer.url(series.url)
         writer.write(Feed(series_stem(series), title, home, series.subtitle or "", parts), output)
     for topic in newsletter.topics.values():
         articles = [a for a in topic.newest_first if not a.issue.is_draft][:latest]
+        if writer.kept(topic_stem(topic), [], articles, name, topic.name):
+            continue
         entries = [writer.article_entry(a) for a in articles]
         title = f"{name}: {topic.name}"
         home = writer.url(topic.url)
@@ -90,7 +93,8 @@ def write_feeds(newsletter: Newsletter, settings: dict, output: Path) -> None:
 
 
 class _Writer:
-    def __init__(self, settings: dict, newsletter: Newsletter):
+    def __init__(self, settings: dict, newsletter: Newsletter, memo=None, fingerprints=None):
+        self.memo, self.fingerprints, self.made = memo, fingerprints, None
         self.base = site_base(settings)
         self.language = settings.get("DEFAULT_LANG", "en")
         self.links = Absolutiser(self.base, str(settings.get("SITEURL") or ""), newsletter.url_of)
@@ -137,7 +141,17 @@ class _Writer:
             article.authors,
         )
 
+    def kept(self, stem: str, issues: list[Issue], articles: list[Article], *shown) -> bool:
+        """Whether the feed's files stay as the current output has them."""
+        self.made = None
+        if self.memo is None or self.fingerprints is None:
+            return False
+        self.made = self.fingerprints.feed(stem, issues, articles, *shown)
+        return self.memo.keep(_names(stem), self.made)
+
     def write(self, feed: Feed, output: Path) -> None:
+        if self.memo is not None and self.made is not None:
+            self.memo.wrote(_names(feed.stem), self.made)
         path = output / feed.stem
         path.parent.mkdir(parents=True, exist_ok=True)
         for kind, suffix in ((Atom1Feed, ".atom.xml"), (Rss201rev2Feed, ".rss.xml")):
@@ -189,6 +203,10 @@ class _Writer:
             ],
         }
         return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def _names(stem: str) -> list[str]:
+    return [stem + suffix for suffix, _mime, _label in FORMATS]
 
 
 def _moment(date: datetime.date) -> datetime.datetime:

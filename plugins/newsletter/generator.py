@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import posixpath
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
 
+from jinja2 import FileSystemBytecodeCache
 from pelican.generators import Generator
 
 from . import events, feeds, timing
 from .cache import BuildCache
 from .edition import write_editions
+from .fingerprints import Fingerprints
 from .html_tools import demote_headings
 from .loader import load_newsletter
 from .mistakes import find_mistakes
 from .model import Newsletter
+from .output_memo import OutputMemo
 from .problems import ContentError, Problem, preview
 from .sanitise import sanitise
 from .settings import check_settings, sections_setting
@@ -37,6 +41,10 @@ class NewsletterGenerator(Generator):
         super().__init__(*args, **kwargs)
         # `{{ article.body_html|demote_headings(3) }}`: subheads below an h3 article title.
         self.env.filters["demote_headings"] = demote_headings
+        # Compiled templates kept between builds (Jinja checks each against its source).
+        build_cache = BuildCache.from_settings(self.settings, project_root(self.settings))
+        if build_cache.enabled:
+            self.env.bytecode_cache = _CompiledTemplates(build_cache.path("jinja", ""))
 
     def generate_context(self) -> None:
         root = project_root(self.settings)
@@ -74,12 +82,22 @@ class NewsletterGenerator(Generator):
 
     def generate_output(self, writer) -> None:
         output = Path(self.output_path)
+        current = Path(self.settings.get("NEWSLETTER_OUTPUT") or output)
+        self.memo = OutputMemo.for_build(self.cache, current, output)
+        self.settings["NEWSLETTER_MEMO"] = self.memo  # saved by swap_output, after the swap
+        if self.memo.problem:
+            self.cache.problems.append(Problem(str(self.memo.file), 1, self.memo.problem, True))
+        today = self.context.get("today")
+        self.fingerprints = Fingerprints(self.newsletter, self.settings, self.env, today)
+        memo, prints = self.memo, self.fingerprints
         with timing.phase("pages"):
             self._write_pages(writer)
         with timing.phase("feeds"):
-            feeds.write_feeds(self.newsletter, self.settings, output)
+            feeds.write_feeds(self.newsletter, self.settings, output, memo, prints)
         with timing.phase("sitemap and calendars"):
-            events.write_calendars(self.newsletter, self._base, self._timezone, output)
+            events.write_calendars(
+                self.newsletter, self._base, self._timezone, output, memo, prints
+            )
             self._write_sitemap(output)
         with timing.phase("editions"):
             self._write_editions()
@@ -131,9 +149,16 @@ class NewsletterGenerator(Generator):
         if "article" in values:
             draft = values["article"].issue.is_draft
         name = url if url.endswith(".html") else f"{url}index.html"
+        if lastmod is not None and not draft:
+            self.sitemap.append((url, lastmod))
+        page = self.get_template(template)
+        made = self.fingerprints.for_page(template, page.name, url, {**values, "noindex": draft})
+        if self.memo.keep([name], made):
+            return
+        self.memo.wrote([name], made)
         writer.write_file(
             name,
-            self.get_template(template),
+            page,
             self.context,
             relative_urls=self.settings["RELATIVE_URLS"],
             url=url,
@@ -141,8 +166,6 @@ class NewsletterGenerator(Generator):
             noindex=draft,
             **values,
         )
-        if lastmod is not None and not draft:
-            self.sitemap.append((url, lastmod))
 
     def _write_sitemap(self, output: Path) -> None:
         """sitemap.xml (every published page, with lastmod) and robots.txt pointing at it."""
@@ -166,6 +189,7 @@ class NewsletterGenerator(Generator):
             include_drafts=bool(self.settings.get("NEWSLETTER_DRAFTS")),
             cache=self.cache,
             staged=False,  # the whole build directory is discarded if anything fails
+            memo=self.memo,
         )
         if not any(not p.warning for p in problems):
             root = project_root(self.settings)
@@ -175,6 +199,28 @@ class NewsletterGenerator(Generator):
         for problem in problems:
             logger.warning("%s", problem)
         self.context["build_warnings"] += problems
+
+
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's compiled templates in the build cache; one that cannot be written or read
+    is compiled again, nothing worse (the cache may be discarded during a build)."""
+
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(directory))
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry: Jinja compiles the template
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            self.directory and os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError as error:
+            logger.debug("cannot keep a compiled template: %s", error)
 
 
 def _reported(problems: list[Problem]) -> ContentError:

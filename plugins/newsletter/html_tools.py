@@ -44,6 +44,8 @@ def audit(html: str) -> _Audit:
 
 def images_without_alt(html: str) -> list[str]:
     """The src of every <img> whose alt text is missing or blank, in document order."""
+    if "<img" not in html.lower():  # no image at all, as in most bodies: no parse needed
+        return []
     return audit(html).missing_alt
 
 

@@ -5,6 +5,7 @@ then reported together as a ContentError: a build never starts from half-valid c
 from __future__ import annotations
 
 import itertools
+import pickle
 import posixpath
 import re
 from pathlib import Path
@@ -34,7 +35,7 @@ from .model import (
 from .parallel import fork_map, workers_for
 from .plaintext import markdown_parser
 from .problems import ContentError, Problem, preview
-from .reader import KINDS, RawFile, read_kind
+from .reader import KINDS, FrontMatters, RawFile, read_kind
 
 ISSUE_FIELDS = ("number", "date", "subject", "preheader", "articles", "status")
 ARTICLE_FIELDS = (
@@ -73,10 +74,16 @@ def load_newsletter(
     issue's sections (default: Features first); `build_cache` the bodies already rendered."""
     problems: list[Problem] = []
     raw: dict[str, list[RawFile]] = {}
+    build_cache = build_cache or BuildCache(None)
     with timing.phase("read: files + YAML"):
+        known = build_cache.get("front-matter", _front_matter_key()) or {}
+        before, parsed = len(known), {}  # type: FrontMatters
         for kind in KINDS:
-            raw[kind], read_problems = read_kind(content_dir, kind, root)
+            raw[kind], read_problems = read_kind(content_dir, kind, root, known)
             problems += read_problems
+            parsed.update(_front_matter_of(raw[kind], known))
+        if len(known) != before or len(parsed) != len(known):  # parsed new files, or lost some
+            _keep_front_matter(build_cache, parsed)
     series = {s.slug: s for s in _each(_series, raw["series"], problems)}
     issues = _each(_issue, raw["issues"], problems)
     articles = _each(_article, raw["articles"], problems)
@@ -94,12 +101,42 @@ def load_newsletter(
         md,
         links,
         parallel or {"NEWSLETTER_WORKERS": 1},
-        build_cache or BuildCache(None),
+        build_cache,
         markdown_settings,
     )
     if any(not p.warning for p in problems):
         raise ContentError(problems)
     return newsletter, problems
+
+
+def _front_matter_key() -> str:
+    return cache.key(cache.code_version(), "front matter")
+
+
+def _keep_front_matter(build_cache: BuildCache, parsed: FrontMatters) -> None:
+    """One cache entry for all; a hostile file's front matter too deep to store is left
+    out (it is parsed again each build), not the others."""
+    if not build_cache.put("front-matter", _front_matter_key(), parsed):
+        storable = {entry: value for entry, value in parsed.items() if _storable(value)}
+        build_cache.put("front-matter", _front_matter_key(), storable)
+
+
+def _storable(value: object) -> bool:
+    try:
+        pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except (RecursionError, pickle.PicklingError):
+        return False
+    return True
+
+
+def _front_matter_of(files: list[RawFile], known: FrontMatters) -> FrontMatters:
+    """The entries of the files read now (the ones of files gone are dropped)."""
+    kept = {}
+    for raw in files:
+        entry = f"{raw.source.sha256} {raw.kind} {raw.source.path}"
+        if entry in known:
+            kept[entry] = known[entry]
+    return kept
 
 
 # --- one file each -------------------------------------------------------------------------

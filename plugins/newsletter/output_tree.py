@@ -38,9 +38,7 @@ def building_dir(target: Path) -> Path:
 
 
 def swap(building: Path, target: Path) -> None:
-    """Link unchanged files to the current output's, then swap `building` in."""
-    if target.is_dir():
-        keep_unchanged(building, target)
+    """Swap `building` in (after `keep_unchanged`: then only changed files are new)."""
     retired = target.with_name(RETIRED.format(name=target.name, pid=os.getpid()))
     if target.exists():
         target.rename(retired)
@@ -57,9 +55,10 @@ def keep_unchanged(building: Path, current: Path) -> int:
         for name in files:
             new = os.path.join(folder, name)
             old = os.path.join(current, os.path.relpath(new, building))
-            if _same_bytes(new, old):
+            same = _same_file(new, old)
+            if same == "bytes":
                 _replace_with(old, new)
-                kept += 1
+            kept += bool(same)
         if not files and folder != str(building):
             with contextlib.suppress(OSError):  # only an empty one: its children came first
                 os.rmdir(folder)
@@ -72,14 +71,28 @@ def discard(building: Path, target: Path) -> None:
         _recycle(building, target)
 
 
-def _same_bytes(new: str, old: str) -> bool:
+def files_under(building: Path, folder: str) -> list[str]:
+    """The files under `building`/`folder`, as names relative to `building`."""
+    found = []
+    for directory, _directories, files in os.walk(building / folder):
+        relative = os.path.relpath(directory, building)
+        found += [os.path.join(relative, name) for name in files]
+    return found
+
+
+def _same_file(new: str, old: str) -> str | None:
+    """ "linked": already the current output's file (kept by the output memo); "bytes": the
+    same bytes in another file; None: a change."""
     try:
-        if os.stat(new).st_size != os.stat(old).st_size:
-            return False
-        with open(new, "rb") as a, open(old, "rb") as b:
-            return a.read() == b.read()
+        a, b = os.stat(new), os.stat(old)
+        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
+            return "linked"
+        if a.st_size != b.st_size:
+            return None
+        with open(new, "rb") as one, open(old, "rb") as other:
+            return "bytes" if one.read() == other.read() else None
     except OSError:  # no such file in the current output (or unreadable): a change
-        return False
+        return None
 
 
 def _replace_with(old: str, new: str) -> None:

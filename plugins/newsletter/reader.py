@@ -87,8 +87,16 @@ class RawFile:
         return Path(self.source.path).stem
 
 
-def read_kind(content_dir: Path, kind: str, root: Path) -> tuple[list[RawFile], list[Problem]]:
-    """Every `*.md` file of one kind, sorted by name, and the problems reading them."""
+# A parsed file's front matter by the SHA-256 of its bytes (and its kind and path): what a
+# warm build reads instead of parsing YAML again (loader.py keeps it in the build cache).
+FrontMatters = dict[str, tuple[dict, dict[str, int], int, int]]
+
+
+def read_kind(
+    content_dir: Path, kind: str, root: Path, parsed: FrontMatters | None = None
+) -> tuple[list[RawFile], list[Problem]]:
+    """Every `*.md` file of one kind, sorted by name, and the problems reading them.
+    `parsed` holds front matter parsed before and takes what is parsed now."""
     folder, root = content_dir / kind, root.resolve()
     if not os.path.lexists(folder):
         return [], []
@@ -96,27 +104,38 @@ def read_kind(content_dir: Path, kind: str, root: Path) -> tuple[list[RawFile], 
     if reason:
         return [], [Problem(_relative(folder, root), 1, reason)]
     files, problems = [], []
+    shown_folder = _relative(folder / "x", root).rpartition("/")[0]  # one realpath a folder
     for path in sorted(folder.glob("*.md")):
         if path.name.startswith(".#"):
             continue  # an editor's lock file (Emacs), as Pelican's IGNORE_FILES skips it
-        result = read_file(path, kind, _relative(path, root), content_dir)
+        shown = f"{shown_folder}/{path.name}" if shown_folder else path.name
+        result = read_file(path, kind, shown, content_dir, parsed)
         (files if isinstance(result, RawFile) else problems).append(result)
     return files, problems
 
 
-def read_file(path: Path, kind: str, shown_path: str, content_dir: Path) -> RawFile | Problem:
+def read_file(
+    path: Path, kind: str, shown_path: str, content_dir: Path, parsed: FrontMatters | None = None
+) -> RawFile | Problem:
     """One content file, or the Problem that stops it; never an exception."""
     try:
         data = read_content_file(path, content_dir)
     except Refused as refused:
         return Problem(shown_path, 1, str(refused))
     try:
-        return _parse(data, kind, shown_path)
+        return _parse(data, kind, shown_path, {} if parsed is None else parsed)
     except Exception as error:  # a file's content must never stop the other files
         return Problem(shown_path, 1, f"cannot read this file: {type(error).__name__}")
 
 
-def _parse(data: bytes, kind: str, shown_path: str) -> RawFile | Problem:
+def _parse(data: bytes, kind: str, shown_path: str, parsed: FrontMatters) -> RawFile | Problem:
+    sha256 = "sha256:" + hashlib.sha256(data).hexdigest()
+    known = parsed.get(f"{sha256} {kind} {shown_path}")
+    if known is not None:  # the same bytes as a build before: its front matter as it was
+        meta, lines, body_start, body_line = known
+        text = data.decode("utf-8-sig")
+        source = Source(shown_path, dict(lines), sha256)
+        return RawFile(kind, source, meta, text[body_start:], body_line)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -138,8 +157,9 @@ def _parse(data: bytes, kind: str, shown_path: str) -> RawFile | Problem:
         return Problem(shown_path, 2, "front matter must be `key: value` lines")
     lines = {m[1]: 2 + block.count("\n", 0, m.start()) for m in TOP_LEVEL_KEY.finditer(block)}
     body_line = 1 + text.count("\n", 0, match.end())
-    source = Source(shown_path, lines, "sha256:" + hashlib.sha256(data).hexdigest())
-    return RawFile(kind, source, meta, text[match.end() :], body_line)
+    # Kept as it is: the field checks only read front matter (their lists are new ones).
+    parsed[f"{sha256} {kind} {shown_path}"] = (meta, dict(lines), match.end(), body_line)
+    return RawFile(kind, Source(shown_path, lines, sha256), meta, text[match.end() :], body_line)
 
 
 def _yaml_problem(path: str, error: yaml.YAMLError) -> Problem:

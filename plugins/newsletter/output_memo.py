@@ -1,0 +1,148 @@
+"""Files a warm build does not render again: the current output's, kept by a hard link.
+
+The memo remembers, per output file, the fingerprint it was made from (fingerprints.py) and
+the file's identity (inode, size, mtime) when the build that made it was swapped in. A
+build that computes the same fingerprint for the same name, while the current output still
+holds that very file, links it into its own directory instead of rendering it. A file
+changed by anyone else (another build, `--no-cache`, a hand edit) has another identity and
+is rendered again. The memo lives in the build cache, one per output directory, and is
+written only after a successful swap, so a failed build leaves the last good one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+from pathlib import Path
+
+from .cache import BuildCache, key
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+Identity = tuple[int, int, int]  # inode, size, mtime in nanoseconds
+
+
+def identity(path: str | Path) -> Identity | None:
+    try:
+        found = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+class OutputMemo:
+    """What the current output was made from; `OutputMemo.off()` reuses nothing."""
+
+    def __init__(self, file: Path | None, current: Path, building: Path):
+        self.file, self.current, self.building = file, current, building
+        self.problem: str | None = None  # why a memo that was there could not be read
+        self.known: dict[str, tuple[str, Identity]] = self._load() if file else {}
+        self.made: dict[str, str] = {}  # name -> fingerprint, this build (kept or written)
+        self._by_fingerprint: dict[str, list[str]] | None = None
+        self.kept = self.rendered = 0
+
+    @classmethod
+    def for_build(cls, build_cache: BuildCache, current: Path, building: Path) -> OutputMemo:
+        if not build_cache.enabled:
+            return cls(None, current, building)
+        name = key(FORMAT, str(current.resolve()))
+        return cls(build_cache.path("output", name), current, building)
+
+    @property
+    def enabled(self) -> bool:
+        return self.file is not None
+
+    def keep(self, names: list[str], fingerprint: str) -> bool:
+        """Link `names` (made together from `fingerprint`) from the current output when it
+        holds them as this fingerprint made them; False: render them."""
+        if not self.enabled or not names:
+            return False
+        for name in names:
+            known = self.known.get(name)
+            if not known or known[0] != fingerprint:
+                return False
+            if identity(self.current / name) != known[1]:
+                return False
+        for name in names:
+            if not self._link(name):
+                return False
+        for name in names:
+            self.made[name] = fingerprint
+        self.kept += len(names)
+        return True
+
+    def names_made_by(self, fingerprint: str) -> list[str]:
+        """The files the current output holds from `fingerprint` (one made many: a search
+        index, an edition); empty when there are none."""
+        if self._by_fingerprint is None:
+            self._by_fingerprint = {}
+            for name, (made, _identity) in self.known.items():
+                self._by_fingerprint.setdefault(made, []).append(name)
+        return self._by_fingerprint.get(fingerprint, [])
+
+    def keep_made_by(self, fingerprint: str, prefix: str = "") -> bool:
+        """`keep` every file the current output holds from `fingerprint` (under `prefix`)."""
+        names = [name for name in self.names_made_by(fingerprint) if name.startswith(prefix)]
+        return self.keep(names, fingerprint)
+
+    def wrote(self, names: list[str], fingerprint: str) -> None:
+        """`names` were rendered from `fingerprint`."""
+        if self.enabled:
+            for name in names:
+                self.made[name] = fingerprint
+            self.rendered += len(names)
+
+    def save(self) -> None:
+        """Record what the finished build holds (call after unchanged files are linked to
+        the current output's and before the swap: identities survive the rename)."""
+        if not self.enabled:
+            return
+        entries = {}
+        for name, fingerprint in self.made.items():
+            found = identity(self.building / name)
+            if found:
+                entries[name] = (fingerprint, found)
+        temporary = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(pickle.dumps((FORMAT, entries), pickle.HIGHEST_PROTOCOL))
+            os.replace(temporary, self.file)
+        except OSError as error:  # the next build renders more, nothing worse
+            temporary.unlink(missing_ok=True)
+            logger.debug("cannot write the output memo %s: %s", self.file, error)
+
+    def forget(self) -> None:
+        """A build whose output will not be swapped in: the memo stays as it was."""
+        self.made.clear()
+
+    def _load(self) -> dict[str, tuple[str, Identity]]:
+        try:
+            version, entries = pickle.loads(self.file.read_bytes())
+        except FileNotFoundError:
+            return {}
+        except Exception as error:  # a damaged memo costs one full render, nothing more
+            self.problem = f"output memo {self.file.name[:12]}… is corrupt ({type(error).__name__})"
+            return {}
+        return entries if version == FORMAT and isinstance(entries, dict) else {}
+
+    def _link(self, name: str) -> bool:
+        """One link() in the usual case: the folder is there (the spare's skeleton) and the
+        name free; otherwise the folder is made or the name freed, then linked again."""
+        source, target = os.path.join(self.current, name), os.path.join(self.building, name)
+        for _attempt in range(2):
+            try:
+                os.link(source, target)
+                return True
+            except FileNotFoundError:
+                if not os.path.exists(source):
+                    return False  # the current output lost it: render it
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+            except FileExistsError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(target)
+            except OSError:  # no hard links on this file system: render it
+                return False
+        return False
