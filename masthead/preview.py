@@ -25,7 +25,7 @@ from .live_reload import BuildState, handler_for
 from .project import Project, shown
 from .subscriber_view import PREVIEW, subscriber_view
 
-from newsletter import LATER  # isort: skip  (plugins/ is on sys.path now)
+from newsletter import LIVE  # isort: skip  (plugins/ is on sys.path now)
 from newsletter.search import BUNDLE, command, search_key  # isort: skip
 
 
@@ -104,9 +104,7 @@ class Preview:
 
         self.search.stop()  # it reads the output this build replaces
         try:
-            report = build(
-                self.project.settings_file, drafts=True, extra={"NEWSLETTER_SEARCH": LATER}
-            )
+            report = build(self.project.settings_file, drafts=True, extra={LIVE: True})
         except ContentError as error:
             for problem in error.problems:
                 self.say(str(problem))

@@ -140,6 +140,11 @@ class Walk:
         self.settings["NEWSLETTER_TODAY"] = self.rng.choice(["2025-01-01", "2025-02-01"])
         return f"today {self.settings['NEWSLETTER_TODAY']}"
 
+    def drafts(self) -> str:
+        """Drafts in or out (preview builds with them, `build` without)."""
+        self.settings["NEWSLETTER_DRAFTS"] = not self.settings.get("NEWSLETTER_DRAFTS")
+        return f"drafts {self.settings['NEWSLETTER_DRAFTS']}"
+
     def web_template(self) -> str:
         path = self.theme / "templates" / "article.html"
         path.write_text(path.read_text() + f"\n<!-- {self.words(2)} -->\n")
@@ -160,7 +165,7 @@ class Walk:
     EDITS = (
         [edit_body] * 4 + [edit_front_matter] * 4 + [add_article, rename, delete, add_issue]
         + [series_part, web_template, email_template, setting]
-        + [series_title, issue_front_matter, today]
+        + [series_title, issue_front_matter, today, drafts]
     )  # fmt: skip
 
     def step(self, edit=None) -> str:

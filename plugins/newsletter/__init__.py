@@ -22,7 +22,10 @@ from .search import BUNDLE, index_site, search_key
 from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
-LATER = "later"  # NEWSLETTER_SEARCH: the last index is kept, the caller makes a new one
+# NEWSLETTER_LIVE = True: a long-lived process builds again and again (preview). The last
+# search index is kept (the caller makes a new one after the swap), the old output's files
+# are removed in the background, and cache entries stay in memory between builds.
+LIVE = "NEWSLETTER_LIVE"
 # Made from a build by `publish.py proof`, not by the build: carried over to the next one
 # (the send compares each proof.json with the edition it sends).
 KEPT = ("proofs",)
@@ -45,13 +48,14 @@ def swap_output(pelican) -> None:
         return
     memo = settings.get("NEWSLETTER_MEMO") or OutputMemo(None, target, building)
     with timing.phase("keep unchanged files"):
-        output_tree.keep_unchanged(building, target)
+        output_tree.keep_unchanged(building, target, frozenset(memo.linked))
     index_search(settings, building, target, memo)
     for name in KEPT:
         if (target / name).is_dir() and not (building / name).exists():
             (target / name).rename(building / name)
-    memo.save()
-    output_tree.swap(building, target)
+    with timing.phase("keep unchanged files"):
+        memo.save()
+    output_tree.swap(building, target, background=bool(settings.get(LIVE)))
     logger.info("Output written to %s", target)
 
 
@@ -59,10 +63,9 @@ def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo
     """Pagefind over the finished pages, before the swap: the new output arrives searchable.
     When no page changed since the current output's index was made, that index is kept.
     The seconds it took and any warning are left in the settings for the build report."""
-    wanted = settings.get("NEWSLETTER_SEARCH", True)
-    if wanted is False:
+    if settings.get("NEWSLETTER_SEARCH", True) is False:
         return
-    if wanted == LATER:  # the caller indexes after the swap (preview): keep the last index
+    if settings.get(LIVE):  # the caller indexes after the swap: keep the last index
         if (current / BUNDLE).is_dir() and not (building / BUNDLE).exists():
             (current / BUNDLE).rename(building / BUNDLE)
         return

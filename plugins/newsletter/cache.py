@@ -59,6 +59,21 @@ def key(*parts: Any) -> str:
     return digest.hexdigest()
 
 
+def keys_with(*parts: Any, last: list[Any]) -> list[str]:
+    """`key(*parts, item)` for each item of `last`, the common parts hashed once."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else _canonical(part).encode("utf-8")
+        digest.update(len(data).to_bytes(8, "big") + data)
+    found = []
+    for item in last:
+        data = item if isinstance(item, bytes) else _canonical(item).encode("utf-8")
+        one = digest.copy()
+        one.update(len(data).to_bytes(8, "big") + data)
+        found.append(one.hexdigest())
+    return found
+
+
 def _canonical(value: Any) -> str:
     # Values JSON cannot hold (functions, compiled patterns in Pelican's settings) count by
     # their type only: their repr carries a memory address that changes every run.
@@ -75,11 +90,17 @@ def tree_version(directory: Path) -> str:
     return digest.hexdigest()
 
 
+# Entries a long-lived process (preview, NEWSLETTER_LIVE) keeps between its builds, by
+# (directory, kind, key): read from disk once, not once a save. Pruned with the disk.
+_memory: dict[tuple[str, str, str], Any] = {}
+
+
 class BuildCache:
     """Entries by kind and key; `BuildCache(None)` is a cache that is always empty."""
 
-    def __init__(self, directory: Path | None):
+    def __init__(self, directory: Path | None, memory: bool = False):
         self.directory = directory
+        self.memory = _memory if memory and directory is not None else None
         self.used: dict[str, set[str]] = {}
         self.problems: list[Problem] = []
         self.hits = self.misses = 0
@@ -91,7 +112,8 @@ class BuildCache:
             return cls(None)
         directory = Path(wanted) if isinstance(wanted, str | os.PathLike) else None
         directory = directory or project_root / DEFAULT_NAME
-        return cls(directory if directory.is_absolute() else project_root / directory)
+        directory = directory if directory.is_absolute() else project_root / directory
+        return cls(directory, memory=bool(settings.get("NEWSLETTER_LIVE")))
 
     @property
     def enabled(self) -> bool:
@@ -105,6 +127,10 @@ class BuildCache:
         if self.directory is None:
             return None
         self.used.setdefault(kind, set()).add(entry)
+        remembered = self._remembered(kind, entry)
+        if remembered is not None:
+            self.hits += 1
+            return remembered
         try:
             data = self.path(kind, entry).read_bytes()
         except FileNotFoundError:
@@ -119,7 +145,17 @@ class BuildCache:
             self._discard(f"entry {kind}/{entry[:12]}… is corrupt ({type(error).__name__})")
             return None
         self.hits += 1
+        self._remember(kind, entry, value)
         return value
+
+    def _remembered(self, kind: str, entry: str) -> Any | None:
+        if self.memory is None:
+            return None
+        return self.memory.get((str(self.directory), kind, entry))
+
+    def _remember(self, kind: str, entry: str, value: Any) -> None:
+        if self.memory is not None:
+            self.memory[(str(self.directory), kind, entry)] = value
 
     def keep(self, kind: str, entry: str) -> None:
         """Mark an entry used without reading it (another process will)."""
@@ -138,6 +174,7 @@ class BuildCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(temporary, target)
+            self._remember(kind, entry, value)
         except (OSError, RecursionError, pickle.PicklingError) as error:
             # a full disk or a hostile value slows the next build down, nothing more
             temporary.unlink(missing_ok=True)
@@ -149,6 +186,10 @@ class BuildCache:
         """Remove the entries of every kind this build used that it did not use."""
         if self.directory is None:
             return
+        if self.memory is not None:
+            for place in [p for p in self.memory if p[0] == str(self.directory)]:
+                if place[1] in self.used and place[2] not in self.used[place[1]]:
+                    del self.memory[place]
         for kind, keep in self.used.items():
             folder = self.directory / kind
             if not folder.is_dir():
@@ -161,6 +202,8 @@ class BuildCache:
         """Throw the whole cache away (one bad entry says nothing good about the rest); this
         build fills a new one."""
         shutil.rmtree(self.directory, ignore_errors=True)  # type: ignore[arg-type]
+        if self.memory is not None:
+            self.memory.clear()
         self.problems.append(
             Problem(
                 str(self.directory),

@@ -198,6 +198,7 @@ def settings_key(settings: dict[str, Any]) -> dict[str, Any]:
     directories or only steer how it runs."""
     volatile = {"OUTPUT_PATH", "NEWSLETTER_OUTPUT", "NEWSLETTER_SETTINGS_FILE", "NEWSLETTER_CACHE"}
     volatile |= {"NEWSLETTER_WORKERS", "NEWSLETTER_MIN_ITEMS", "NEWSLETTER_DRAFTS", "PLUGINS"}
+    volatile |= {"NEWSLETTER_LIVE", "NEWSLETTER_MEMO", "NEWSLETTER_SEARCH_SECONDS"}
     return {name: value for name, value in settings.items() if name not in volatile}
 
 

@@ -23,6 +23,8 @@ def forbidden_character(text: str) -> str | None:
     entry), or None: a line break of any kind, or a control character (NUL, ESC, …)."""
     if len(text) > MAX_LINE:
         return f"is {len(text):,} characters long: keep it under {MAX_LINE:,}"
+    if text.isprintable():  # no line break, no control character (the usual case, in C)
+        return None
     for column, char in enumerate(text, start=1):
         if char in LINE_BREAKS:
             return "must be one line: join its lines"

@@ -189,4 +189,6 @@ def _settings_key(settings: dict) -> dict:
     volatile = {"OUTPUT_PATH", "NEWSLETTER_OUTPUT", "NEWSLETTER_SETTINGS_FILE", "NEWSLETTER_CACHE"}
     volatile |= {"NEWSLETTER_WORKERS", "NEWSLETTER_MIN_ITEMS", "PLUGINS", "NEWSLETTER_REFUSED"}
     volatile |= {"NEWSLETTER_SEARCH_SECONDS", "NEWSLETTER_SEARCH_PROBLEM", "NEWSLETTER_MEMO"}
+    # Drafts change the model (draft issues and their articles), which fingerprints show.
+    volatile |= {"NEWSLETTER_LIVE", "NEWSLETTER_DRAFTS"}
     return {name: value for name, value in settings.items() if name not in volatile}

@@ -454,6 +454,11 @@ def markdown_key(markdown_settings: dict, body: str) -> str:
     return cache.key(cache.code_version(), markdown_settings, body)
 
 
+def markdown_keys(markdown_settings: dict, bodies: list[str]) -> list[str]:
+    """markdown_key of each body, the settings part serialised once."""
+    return cache.keys_with(cache.code_version(), markdown_settings, last=bodies)
+
+
 def _render_bodies(
     newsletter: Newsletter,
     raw: dict[str, list[RawFile]],
@@ -469,7 +474,7 @@ def _render_bodies(
     raw_of = {f.source.path: f for files in raw.values() for f in files}
     items = [*newsletter.issues, *newsletter.articles, *newsletter.series.values()]
     sources = [raw_of[item.source.path] for item in items]
-    keys = [markdown_key(markdown_settings, source.body) for source in sources]
+    keys = markdown_keys(markdown_settings, [source.body for source in sources])
     with timing.phase("markdown: cache"):
         htmls = [build_cache.get("html", entry) for entry in keys]
     for entry in keys:

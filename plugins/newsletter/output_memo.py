@@ -22,6 +22,9 @@ from .cache import BuildCache, key
 logger = logging.getLogger(__name__)
 
 FORMAT = 1
+# The memo a long-lived process (preview, NEWSLETTER_LIVE) saved last, by file: not read
+# back from disk each build.
+_saved: dict[str, dict] = {}
 Identity = tuple[int, int, int]  # inode, size, mtime in nanoseconds
 
 
@@ -36,20 +39,22 @@ def identity(path: str | Path) -> Identity | None:
 class OutputMemo:
     """What the current output was made from; `OutputMemo.off()` reuses nothing."""
 
-    def __init__(self, file: Path | None, current: Path, building: Path):
-        self.file, self.current, self.building = file, current, building
+    def __init__(self, file: Path | None, current: Path, building: Path, live: bool = False):
+        self.file, self.current, self.building, self.live = file, current, building, live
         self.problem: str | None = None  # why a memo that was there could not be read
         self.known: dict[str, tuple[str, Identity]] = self._load() if file else {}
         self.made: dict[str, str] = {}  # name -> fingerprint, this build (kept or written)
         self._by_fingerprint: dict[str, list[str]] | None = None
         self.kept = self.rendered = 0
+        self.linked: set[str] = set()  # names linked from the current output
 
     @classmethod
     def for_build(cls, build_cache: BuildCache, current: Path, building: Path) -> OutputMemo:
         if not build_cache.enabled:
             return cls(None, current, building)
         name = key(FORMAT, str(current.resolve()))
-        return cls(build_cache.path("output", name), current, building)
+        live = build_cache.memory is not None
+        return cls(build_cache.path("output", name), current, building, live)
 
     @property
     def enabled(self) -> bool:
@@ -71,6 +76,7 @@ class OutputMemo:
                 return False
         for name in names:
             self.made[name] = fingerprint
+        self.linked.update(names)
         self.kept += len(names)
         return True
 
@@ -102,7 +108,10 @@ class OutputMemo:
             return
         entries = {}
         for name, fingerprint in self.made.items():
-            found = identity(self.building / name)
+            if name in self.linked:  # the current output's file, as the memo knew it
+                entries[name] = self.known[name]
+                continue
+            found = identity(os.path.join(self.building, name))
             if found:
                 entries[name] = (fingerprint, found)
         temporary = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
@@ -110,6 +119,8 @@ class OutputMemo:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(pickle.dumps((FORMAT, entries), pickle.HIGHEST_PROTOCOL))
             os.replace(temporary, self.file)
+            if self.live:
+                _saved[str(self.file)] = entries
         except OSError as error:  # the next build renders more, nothing worse
             temporary.unlink(missing_ok=True)
             logger.debug("cannot write the output memo %s: %s", self.file, error)
@@ -119,6 +130,8 @@ class OutputMemo:
         self.made.clear()
 
     def _load(self) -> dict[str, tuple[str, Identity]]:
+        if self.live and str(self.file) in _saved:
+            return _saved[str(self.file)]
         try:
             version, entries = pickle.loads(self.file.read_bytes())
         except FileNotFoundError:

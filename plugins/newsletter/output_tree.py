@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from pathlib import Path
 
 BUILDING = ".{name}-building-{pid}"
@@ -26,6 +27,7 @@ RETIRED = ".{name}-retired-{pid}"
 
 def building_dir(target: Path) -> Path:
     """This build's directory beside `target`: the spare one's skeleton if there is one."""
+    settle()
     building = target.parent / BUILDING.format(name=target.name, pid=os.getpid())
     for stale in target.parent.glob(BUILDING.format(name=target.name, pid="*")):
         _recycle(stale, target)  # left behind by a build that failed
@@ -37,24 +39,49 @@ def building_dir(target: Path) -> Path:
     return building
 
 
-def swap(building: Path, target: Path) -> None:
-    """Swap `building` in (after `keep_unchanged`: then only changed files are new)."""
+_recycling: threading.Thread | None = None
+
+
+def swap(building: Path, target: Path, background: bool = False) -> None:
+    """Swap `building` in (after `keep_unchanged`: then only changed files are new). The
+    old output's files are removed afterwards, in a thread with `background` (a preview
+    serves the new output meanwhile; the next build, or the interpreter's exit, waits)."""
+    global _recycling
     retired = target.with_name(RETIRED.format(name=target.name, pid=os.getpid()))
     if target.exists():
         target.rename(retired)
     building.rename(target)
-    if retired.exists():
+    if not retired.exists():
+        return
+    if background:
+        _recycling = threading.Thread(target=_recycle, args=(retired, target))
+        _recycling.start()
+    else:
         _recycle(retired, target)
 
 
-def keep_unchanged(building: Path, current: Path) -> int:
+def settle() -> None:
+    """Wait until the last swap's old output is recycled."""
+    global _recycling
+    if _recycling is not None:
+        _recycling.join()
+        _recycling = None
+
+
+def keep_unchanged(building: Path, current: Path, linked: frozenset[str] = frozenset()) -> int:
     """Every file of `building` equal to the one at its path in `current` becomes that file;
-    directories left empty (a page that went away) are removed. Returns the files kept."""
+    directories left empty (a page that went away) are removed. Returns the files kept.
+    `linked` names files already linked to the current output's (by the output memo)."""
     kept = 0
     for folder, _directories, files in os.walk(building, topdown=False):
+        relative = os.path.relpath(folder, building)
+        prefix = "" if relative == "." else relative + os.sep
         for name in files:
+            if prefix + name in linked:
+                kept += 1
+                continue
             new = os.path.join(folder, name)
-            old = os.path.join(current, os.path.relpath(new, building))
+            old = os.path.join(current, prefix + name)
             same = _same_file(new, old)
             if same == "bytes":
                 _replace_with(old, new)
