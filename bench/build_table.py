@@ -40,7 +40,8 @@ import json, sys
 sys.path.insert(0, {root!r})
 from masthead.build import build
 report = build({settings!r}, cache={cache!r})
-print(json.dumps({{"articles": report.articles, "editions": report.editions}}))
+print(json.dumps({{"articles": report.articles, "editions": report.editions,
+                  "search": report.search_seconds}}))
 """
 
 HUGO_CONFIG = """\
@@ -69,6 +70,7 @@ class Run:
     wall: float
     cpu: float
     peak_mib: float
+    search: float | None = None  # of the wall seconds, Pagefind's indexing (Masthead only)
 
 
 def timed(command: list[str], cwd: Path, what: str) -> Run:
@@ -82,14 +84,22 @@ def timed(command: list[str], cwd: Path, what: str) -> Run:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     # ru_maxrss of children is the largest any reaped child reached so far in this process:
     # each measured build runs from its own short-lived helper process to keep it its own.
-    return Run(wall, cpu, after.ru_maxrss / 1024)
+    return Run(wall, cpu, after.ru_maxrss / 1024, _search_seconds(done.stdout))
+
+
+def _search_seconds(stdout: str) -> float | None:
+    """The search time a Masthead build child printed (see CHILD), if it printed one."""
+    try:
+        return json.loads(stdout.strip().splitlines()[-1]).get("search")
+    except (ValueError, IndexError, AttributeError):
+        return None
 
 
 def isolated(command: list[str], cwd: Path, what: str) -> Run:
     """`timed` in a fresh helper process, so the peak memory is this command's alone."""
     code = (
         "import json, sys; sys.path.insert(0, {!r}); from build_table import timed; "
-        "r = timed({!r}, {!r}, {!r}); print(json.dumps([r.wall, r.cpu, r.peak_mib]))"
+        "r = timed({!r}, {!r}, {!r}); print(json.dumps([r.wall, r.cpu, r.peak_mib, r.search]))"
     ).format(str(ROOT / "bench"), command, str(cwd), what)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if done.returncode:
@@ -273,14 +283,15 @@ def isolated_plain(site: Path) -> Run:
 def report(row: dict) -> None:
     hugo_run: Run = row["hugo"]
     print(f"\n## {row['n']} issues, {row['articles']} articles\n")
-    print("| build | wall s | CPU s | peak MiB | wall / Hugo | CPU / Hugo |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| build | wall s | of which search s | CPU s | peak MiB | wall / Hugo | CPU / Hugo |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for label in ["hugo", "plain", "cold", *[k for k in row if k.startswith("warm")]]:
         run: Run = row[label]
         name = {"hugo": "Hugo (cold)", "plain": "plain Pelican (category menu off)",
                 "cold": "Masthead cold (--no-cache)"}.get(label, f"Masthead {label}")  # fmt: skip
+        search = "" if run.search is None else f"{run.search:.2f}"
         print(
-            f"| {name} | {run.wall:.2f} | {run.cpu:.2f} | {run.peak_mib:.0f} | "
+            f"| {name} | {run.wall:.2f} | {search} | {run.cpu:.2f} | {run.peak_mib:.0f} | "
             f"{run.wall / hugo_run.wall:.2f} | {run.cpu / hugo_run.cpu:.2f} |"
         )
     cold, plain = row["cold"], row["plain"]
@@ -291,7 +302,7 @@ def report(row: dict) -> None:
     if "preview" in row:
         times, memory = row["preview"]["times"], row["preview"]["memory"]
         print(
-            "Preview, save to served (10 saves, watcher debounce 0.3 s included): "
+            "Preview, save to served (10 saves; the watcher waits 50 ms for quiet): "
             + ", ".join(f"{t:.2f}" for t in times)
             + f" s; median {sorted(times)[len(times) // 2]:.2f} s"
         )

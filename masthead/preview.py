@@ -26,7 +26,7 @@ from .project import Project, shown
 from .subscriber_view import PREVIEW, subscriber_view
 
 from newsletter import LIVE  # isort: skip  (plugins/ is on sys.path now)
-from newsletter.search import BUNDLE, command, search_key  # isort: skip
+from newsletter.search import BUNDLE, ISSUES_PER_SHARD, Shard, command, shards, write_entry  # isort: skip
 
 
 class PreviewServer:
@@ -90,7 +90,7 @@ class Preview:
         self.project, self.say = project, say
         # a port in use fails before a build
         self.server = PreviewServer(project.output, port, made=self.subscriber_page)
-        self.search = SearchIndexer(project.output, say)
+        self.search = SearchIndexer(project.output, say, project.settings)
 
     def subscriber_page(self, path: str) -> str | None:
         """editions/N/preview.html (any edition folder): the subscriber view, made now."""
@@ -138,12 +138,15 @@ class Preview:
 
 
 class SearchIndexer:
-    """Pagefind over the served output in a thread, its bundle swapped in when done; only
-    when a page changed since the last index it made. `stop` ends a run at once."""
+    """Pagefind over the served output in a thread: each shard whose pages changed since
+    this preview last indexed it, into a fresh bundle swapped in when done. `stop` ends a
+    run at once (the next build replaces the pages it reads)."""
 
-    def __init__(self, output: Path, say: Callable[[str], None]):
+    def __init__(self, output: Path, say: Callable[[str], None], settings: dict):
         self.output, self.say = output, say
-        self.indexed: str | None = None  # search_key of the output the bundle was made from
+        self.siteurl = str(settings.get("SITEURL") or "")
+        self.size = int(settings.get("NEWSLETTER_SEARCH_SHARD") or ISSUES_PER_SHARD)
+        self.indexed: dict[str, str] = {}  # shard name -> the key its bundle was made from
         self.process: subprocess.Popen | None = None
         self.thread: threading.Thread | None = None
         self.stopped = threading.Event()
@@ -164,16 +167,26 @@ class SearchIndexer:
             self.thread = None
 
     def _run(self) -> None:
-        key = search_key(self.output)
-        if key == self.indexed and (self.output / BUNDLE).is_dir():
-            return
+        found = shards(self.output, self.size)
+        for shard in found:
+            bundle = self.output / BUNDLE / shard.name
+            fresh = self.indexed.get(shard.name) == shard.key and bundle.is_dir()
+            if not fresh and not self._index(shard, bundle):
+                return
+        if not self.stopped.is_set():
+            write_entry(self.output, [shard.name for shard in found], self.siteurl)
+
+    def _index(self, shard: Shard, bundle: Path) -> bool:
+        """One shard into a fresh folder, then swapped in; False when stopped or failed."""
         fresh = self.output.parent / f".{self.output.name}-search-{os.getpid()}"
         shutil.rmtree(fresh, ignore_errors=True)
         with self.lock:
             if self.stopped.is_set():
-                return
+                return False
             self.process = subprocess.Popen(
-                command(self.output, fresh), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                command(self.output, shard.glob, fresh),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
         _out, errors = self.process.communicate()
         if self.stopped.is_set() or self.process.returncode:
@@ -181,14 +194,12 @@ class SearchIndexer:
             if not self.stopped.is_set():
                 lines = errors.decode(errors="replace").strip().splitlines() or ["no index"]
                 self.say(f"search index not updated: {lines[-1]}")
-            return
-        self._swap_in(fresh)
-        self.indexed = key
-
-    def _swap_in(self, fresh: Path) -> None:
-        old = self.output.parent / f".{self.output.name}-search-old-{os.getpid()}"
-        bundle = self.output / BUNDLE
+            return False
+        old = fresh.with_name(fresh.name + "-old")
         if bundle.exists():
             bundle.rename(old)
+        bundle.parent.mkdir(parents=True, exist_ok=True)
         fresh.rename(bundle)
         shutil.rmtree(old, ignore_errors=True)
+        self.indexed[shard.name] = shard.key
+        return True

@@ -18,7 +18,7 @@ from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .output_memo import OutputMemo
 from .reader import KINDS
-from .search import BUNDLE, index_site, search_key
+from .search import BUNDLE, ISSUES_PER_SHARD, Shard, index_site
 from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def swap_output(pelican) -> None:
 
 def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
     """Pagefind over the finished pages, before the swap: the new output arrives searchable.
-    When no page changed since the current output's index was made, that index is kept.
+    A shard (search.py) none of whose pages changed keeps the current output's bundle.
     The seconds it took and any warning are left in the settings for the build report."""
     if settings.get("NEWSLETTER_SEARCH", True) is False:
         return
@@ -70,12 +70,17 @@ def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo
             (current / BUNDLE).rename(building / BUNDLE)
         return
     with timing.phase("search"):
-        made = search_key(building)
-        if memo.keep_made_by(made, BUNDLE + "/"):
-            settings["NEWSLETTER_SEARCH_SECONDS"] = 0.0
-            return
-        seconds, problem = index_site(building)
-        memo.wrote(output_tree.files_under(building, BUNDLE), made)
+
+        def keep(shard: Shard) -> bool:
+            return memo.keep_made_by(shard.key, f"{BUNDLE}/{shard.name}/")
+
+        def wrote(shard: Shard) -> None:
+            files = output_tree.files_under(building, f"{BUNDLE}/{shard.name}")
+            memo.wrote(files, shard.key)
+
+        siteurl = str(settings.get("SITEURL") or "")
+        size = int(settings.get("NEWSLETTER_SEARCH_SHARD") or ISSUES_PER_SHARD)
+        seconds, problem = index_site(building, siteurl, keep, wrote, size)
         if current.is_dir():
             output_tree.keep_unchanged(building / BUNDLE, current / BUNDLE)
     settings["NEWSLETTER_SEARCH_SECONDS"] = seconds

@@ -5,64 +5,168 @@ elements marked `data-pagefind-body` are indexed (articles, series, pages, and a
 subject and welcome: its articles are marked `data-pagefind-ignore` there, found on their own
 pages), so listings and email editions stay out of the results and nothing is found twice.
 NEWSLETTER_SEARCH = False skips indexing.
+
+Pagefind has no incremental mode: it reads every page it indexes, about a millisecond a page
+here. So the archive is indexed in shards, each its own Pagefind bundle under /pagefind/:
+`issues-1-250` holds the pages of issues 1 to 250 (NEWSLETTER_SEARCH_SHARD issues a shard),
+`site` every other page. A shard is indexed again only when one of its pages changed; an
+edit to one article costs one shard, not the archive. The search page merges the bundles
+that `pagefind/shards.json` lists (Pagefind's `mergeIndex`); the UI's script and style are
+copied to /pagefind/ itself. A reader's search then loads one small index per shard.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from .problems import Problem
 
 BUNDLE = "pagefind"  # the search files, at /pagefind/ in the site
+SHARDS = "shards.json"  # the bundles the search page merges, first one first
+UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
+ISSUES_PER_SHARD = 250
+# Never indexed, whatever they hold: the search files and the email editions.
+SKIPPED = (BUNDLE, "editions")
 
 
-def command(site: Path, bundle: Path | None = None) -> list[str]:
-    """Pagefind over `site`, its bundle written to `bundle` (default: site/pagefind)."""
-    found = [sys.executable, "-m", "pagefind", "--site", str(site), "--silent"]
-    return found + (["--output-path", str(bundle)] if bundle else [])
+@dataclass
+class Shard:
+    """One Pagefind bundle: its name (pagefind/<name>/), its glob and its pages."""
+
+    name: str
+    folders: list[str] = field(default_factory=list)  # top-level folders of its pages
+    pages: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
+
+    @property
+    def glob(self) -> str:
+        """Pagefind's --glob for exactly this shard's folders."""
+        folders = sorted(set(self.folders))
+        inside = folders[0] if len(folders) == 1 else "{" + ",".join(folders) + "}"
+        return f"{inside}/**/*.html"
+
+    @functools.cached_property
+    def key(self) -> str:
+        """What this shard's bundle is made from: its pages as files (an unchanged page is
+        the current output's file: same inode, size and mtime) and Pagefind's version."""
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"{_version()}\0{self.glob}\n".encode())
+        for name, (inode, size, mtime) in sorted(self.pages):
+            digest.update(f"{name}\0{inode}\0{size}\0{mtime}\n".encode())
+        return f"search:{self.name}:{digest.hexdigest()}"
 
 
-def index_site(site: Path) -> tuple[float, Problem | None]:
-    """Index `site` in place; returns the seconds spent and a warning if Pagefind failed
-    (the archive is still complete without search, so a failure does not stop the build)."""
-    start = time.perf_counter()
+def shards(site: Path, issues_per_shard: int = ISSUES_PER_SHARD) -> list[Shard]:
+    """The shards of the pages under `site` (one walk): issue blocks first, then `site`."""
+    found: dict[str, Shard] = {}
+    for top in sorted(os.listdir(site)):
+        if top in SKIPPED or not (site / top).is_dir():
+            continue  # top-level files (home, 404) hold nothing to index
+        if top == "issues":
+            for number in sorted(os.listdir(site / top)):
+                if number.isdigit():
+                    shard = found.setdefault(*_issue_shard(int(number), issues_per_shard))
+                    _add_pages(shard, site, f"issues/{number}")
+        else:
+            _add_pages(found.setdefault("site", Shard("site")), site, top)
+    return sorted((s for s in found.values() if s.pages), key=_order)
+
+
+def _issue_shard(number: int, size: int) -> tuple[str, Shard]:
+    first = (number - 1) // size * size + 1
+    name = f"issues-{first}-{first + size - 1}"
+    return name, Shard(name)
+
+
+def _order(shard: Shard) -> tuple[int, int]:
+    parts = shard.name.split("-")
+    return (1, 0) if shard.name == "site" else (0, int(parts[1]))
+
+
+def _add_pages(shard: Shard, site: Path, folder: str) -> None:
+    shard.folders.append(folder)
+    for directory, _directories, files in os.walk(site / folder):
+        for name in files:
+            if name.endswith(".html"):
+                path = os.path.join(directory, name)
+                found = os.stat(path)
+                place = os.path.relpath(path, site)
+                shard.pages.append((place, (found.st_ino, found.st_size, found.st_mtime_ns)))
+
+
+def command(site: Path, glob: str, bundle: Path) -> list[str]:
+    """Pagefind over the pages of `site` matching `glob`, its bundle written to `bundle`."""
+    return [sys.executable, "-m", "pagefind", "--site", str(site), "--glob", glob, "--silent",
+            "--output-path", str(bundle)]  # fmt: skip
+
+
+def index_shard(site: Path, shard: Shard, bundle: Path) -> Problem | None:
+    """Index one shard into `bundle`; a warning if Pagefind failed (the archive is still
+    complete without search, so a failure does not stop the build)."""
     try:
         done = subprocess.run(
-            command(site), capture_output=True, text=True, timeout=600, check=False
+            command(site, shard.glob, bundle), capture_output=True, text=True, timeout=600
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        return time.perf_counter() - start, _warning(str(error))
-    seconds = time.perf_counter() - start
-    if done.returncode or not (site / BUNDLE / "pagefind.js").is_file():
+        return _warning(str(error))
+    if done.returncode or not (bundle / "pagefind.js").is_file():
         detail = (done.stderr or done.stdout).strip().splitlines() or ["no index written"]
-        return seconds, _warning(detail[-1])
-    return seconds, None
+        return _warning(detail[-1])
+    return None
 
 
-def search_key(site: Path) -> str:
-    """What an index of `site` is made from: every page as a file (path, inode, size, mtime:
-    an unchanged page is the current output's file, output_tree.py) and Pagefind's version."""
-    digest = hashlib.blake2b(digest_size=16)
+def write_entry(site: Path, names: list[str], siteurl: str) -> None:
+    """pagefind/shards.json (the bundles the search page merges) and the UI's files,
+    copied from the first bundle (every bundle carries the same ones)."""
+    root = site / BUNDLE
+    root.mkdir(parents=True, exist_ok=True)
+    names = [name for name in names if (root / name / "pagefind.js").is_file()]
+    paths = [f"{siteurl.rstrip('/')}/{BUNDLE}/{name}/" for name in names]
+    (root / SHARDS).write_text(json.dumps(paths, indent=1) + "\n", encoding="utf-8")
+    for ui in UI_FILES:
+        if names and (root / names[0] / ui).is_file():
+            shutil.copyfile(root / names[0] / ui, root / ui)
+
+
+def index_site(
+    site: Path,
+    siteurl: str = "",
+    keep: Callable[[Shard], bool] | None = None,
+    wrote: Callable[[Shard], None] | None = None,
+    issues_per_shard: int = ISSUES_PER_SHARD,
+) -> tuple[float, Problem | None]:
+    """Index every shard of `site` (in place, under site/pagefind/); `keep(shard)` may keep
+    a shard's bundle as it is (True) instead; `wrote(shard)` hears of each one indexed.
+    Returns the seconds spent and the first warning."""
+    start = time.perf_counter()
+    problem, names = None, []
+    for shard in shards(site, issues_per_shard):
+        names.append(shard.name)
+        if keep and keep(shard):
+            continue
+        failed = index_shard(site, shard, site / BUNDLE / shard.name)
+        problem = problem or failed
+        if wrote and not failed:
+            wrote(shard)
+    write_entry(site, names, siteurl)
+    return time.perf_counter() - start, problem
+
+
+def _version() -> str:
     try:
-        digest.update(metadata.version("pagefind").encode())
+        return metadata.version("pagefind")
     except metadata.PackageNotFoundError:
-        digest.update(b"pagefind absent")
-    for folder, directories, files in os.walk(site):
-        directories[:] = sorted(d for d in directories if folder != str(site) or d != BUNDLE)
-        for name in sorted(files):
-            if name.endswith(".html"):
-                found = os.stat(os.path.join(folder, name))
-                place = os.path.relpath(os.path.join(folder, name), site)
-                digest.update(
-                    f"{place}\0{found.st_ino}\0{found.st_size}\0{found.st_mtime_ns}\n".encode()
-                )
-    return "search:" + digest.hexdigest()
+        return "absent"
 
 
 def _warning(detail: str) -> Problem:
