@@ -26,7 +26,7 @@ from .cache import BuildCache
 from .edition_text import edition_text
 from .edition_view import EditionView, content_dir, read_email_settings
 from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
-from .html_tools import audit, demote_headings, images_without_alt
+from .html_tools import audit
 from .links import Absolutiser, is_absolute
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
@@ -131,10 +131,12 @@ def _render_into(
         _write_files(cached["files"], staging / _path(view))
         found += cached["problems"]
     md = markdown_parser(settings.get("MARKDOWN") or {})
+    shared = SharedBodies()  # each forked worker has its own copy
+    order = _render_order([view for view, _entry in todo])
 
     def render(index: int) -> list[Problem]:
-        view, entry = todo[index]
-        edition = render_edition(view, templates, md, root, cache, settings.get("MARKDOWN"))
+        view, entry = todo[order[index]]
+        edition = render_edition(view, templates, md, root, cache, settings.get("MARKDOWN"), shared)
         if not edition.files:
             return edition.problems
         files = {**edition.files, "edition.json": _json(edition.meta)}
@@ -144,10 +146,17 @@ def _render_into(
             cache.put("editions", entry, {"files": files, "problems": edition.problems})
         return edition.problems
 
-    for rendered in fork_map(render, len(todo), workers_for(settings, len(todo))):
-        found += rendered
+    rendered = fork_map(render, len(todo), workers_for(settings, len(todo)))
+    for index in sorted(range(len(todo)), key=order.__getitem__):  # back in the views' order
+        found += rendered[index]
     # A part edition repeats its article, and so would repeat the article's problems.
     return len(views), problems + list(dict.fromkeys(found))
+
+
+def _render_order(views: list[EditionView]) -> list[int]:
+    """Indexes of `views`, each issue's edition followed by its series-part editions, which
+    show the same article bodies (SharedBodies prepares each once)."""
+    return sorted(range(len(views)), key=lambda index: (views[index].issue.number, index))
 
 
 def _path(view: EditionView) -> str:
@@ -241,12 +250,15 @@ def render_edition(
     root: Path,
     cache: BuildCache | None = None,
     markdown_settings: dict[str, Any] | None = None,
+    shared: SharedBodies | None = None,
 ) -> Edition:
+    """One edition, its problems with it; `shared` keeps article bodies for the next edition
+    of the same issue (its series parts)."""
     edition = Edition(view.issue)
     if cache:
         _cached_trees(view.issue, markdown_settings, cache)
     with timing.phase("edition: bodies"):
-        bodies, welcome = _bodies(view, root, edition)
+        bodies, welcome = _bodies(view, root, edition, shared)
     with timing.phase("edition: HTML (Jinja + MRML)"):
         html = _html(view, templates, bodies, welcome, edition.problems)
     with timing.phase("edition: text"):
@@ -287,22 +299,57 @@ def _cached_trees(issue: Issue, markdown_settings: dict | None, cache: BuildCach
             setattr(item, name, cache.get("tree", markdown_key(markdown_settings or {}, body)))
 
 
-def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, Markup], Markup]:
+def _bodies(
+    view: EditionView, root: Path, edition: Edition, shared: SharedBodies | None = None
+) -> tuple[dict[str, Markup], Markup]:
     """Article and welcome HTML with absolute links; relative leftovers are reported against
     the Markdown file they came from (alt-less images already were, by the loader)."""
+    shared = shared or SharedBodies()
     bodies = {}
     for article in view.issue.articles:
-        html = demote_headings(article.body_html, ARTICLE_TITLE_LEVEL)
-        bodies[article.slug] = _body(view, article, html, root, edition)
-    welcome = _body(view, view.issue, view.issue.welcome_html, root, edition)
+        bodies[article.slug] = _body(view, article, article.body_html, root, edition, shared)
+    welcome = _body(view, view.issue, view.issue.welcome_html, root, edition, None)
     return bodies, welcome
 
 
-def _body(view: EditionView, item: Any, html: str, root: Path, edition: Edition) -> Markup:
-    # Absolute links, void tags closed for MRML (`<br>` -> `<br />`).
-    html, relative = view.links.rewrite_html(html, view.source_dir(item))
+class SharedBodies:
+    """The article bodies of the issue being rendered, as an edition shows them, kept for
+    its series-part editions (the same article in the same words): editions are rendered
+    issue by issue (see _render_order), so one issue's are kept at a time."""
+
+    def __init__(self) -> None:
+        self.number: int | None = None
+        self.done: dict[tuple[str, str], tuple[str, list[str], list[str]]] = {}
+
+    def get(
+        self, view: EditionView, html: str, source_dir: str
+    ) -> tuple[str, list[str], list[str]]:
+        """(HTML, relative targets, images without alt) of an article body: its headings
+        below the title (an h2), links absolute, void tags closed for MRML (`<br />`)."""
+        if view.issue.number != self.number:
+            self.number, self.done = view.issue.number, {}
+        key = (html, source_dir)  # all a body's rewriting depends on, with the build's links
+        if key not in self.done:
+            self.done[key] = view.links.email_body(html, source_dir, ARTICLE_TITLE_LEVEL)
+        return self.done[key]
+
+
+def _body(
+    view: EditionView,
+    item: Any,
+    html: str,
+    root: Path,
+    edition: Edition,
+    shared: SharedBodies | None,
+) -> Markup:
+    """An article's body (`shared`) or the welcome (None: not demoted), as the email shows it."""
+    source_dir = view.source_dir(item)
+    if shared is not None:
+        html, relative, missing_alt = shared.get(view, html, source_dir)
+    else:
+        html, relative, missing_alt = view.links.email_body(html, source_dir)
     path, problems = item.source.path, edition.problems
-    edition.reported.update(relative + images_without_alt(html))
+    edition.reported.update(relative + missing_alt)
     for target in relative:
         problems.append(
             Problem(path, _line_of(root / path, target), f"link {target!r} is still relative "

@@ -2,8 +2,9 @@
 
 `images_without_alt` finds <img> tags a blocked-images reader gets nothing from;
 `demote_headings` moves an article body's headings below the title it is shown under;
-`rewrite_links` changes href/src values. The last two splice their edits into the source,
-so everything else comes back byte for byte.
+`rewrite_links` changes href/src values; `email_body` does all three to an article body in
+one parse. The rewriting ones splice their edits into the source, so everything else comes
+back byte for byte.
 """
 
 from __future__ import annotations
@@ -144,3 +145,79 @@ def rewrite_links(html: str, change: Callable[[str], str | None]) -> str:
     is written back into its tag, the rest of the HTML untouched. Void tags come back
     closed (`<br />`): MRML reads mj-text as XML-like markup, html5 output omits the slash."""
     return _splice(html, _Links(html, change).run().edits)
+
+
+class _EmailBody(_Links):
+    """Headings, link edits and alt-less images of one body, from one parse (see email_body)."""
+
+    def __init__(self, html: str, change: Callable[[str], str | None]) -> None:
+        super().__init__(html, change)
+        self.headings: list[tuple[int, int]] = []  # (offset of a heading tag's name, level)
+        self.tags: list[tuple[int, int, str, str]] = []  # (start, end, name, rest) to rewrite
+        self.missing_alt: list[str] = []
+        self.unusual = False  # a self-closed heading (`<h2/>`): the three passes differ there
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.unusual = self.unusual or tag in HEADINGS
+        self._tag(tag, attrs, closed=True)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in HEADINGS:
+            self.headings.append((self._offset() + 2, int(tag[1])))  # after "</"
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        new = [(name, self._value(name, value)) for name, value in attrs]
+        if tag in HEADINGS:
+            self.headings.append((self._offset() + 1, int(tag[1])))  # after "<"
+        if tag == "img":  # read as images_without_alt reads the rewritten tag
+            values = dict(new)
+            if not (values.get("alt") or "").strip():
+                self.missing_alt.append((values.get("src") or "").strip() or "(no src)")
+        raw = self.get_starttag_text() or ""
+        if new == attrs and (not closed or raw.endswith("/>")):
+            return
+        written = "".join(
+            f" {name}" if value is None else f' {name}="{htmllib.escape(value)}"'
+            for name, value in new
+        )
+        start = self._offset()
+        self.tags.append((start, start + len(raw), tag, f"{written}{' /' if closed else ''}>"))
+
+    def spliced(self, below: int | None) -> str:
+        """The source with every edit in: headings shifted as demote_headings shifts them
+        (a tag written anew is written with its new name), links as rewrite_links writes."""
+        shift = 0
+        if below is not None and self.headings:
+            shift = max(0, below + 1 - min(level for _offset, level in self.headings))
+        names = {f"h{n}": f"h{min(n + shift, 6)}" for n in range(1, 7)}
+        edits = [
+            (start, end, f"<{names.get(tag, tag)}{rest}") for start, end, tag, rest in self.tags
+        ]
+        written = {start + 1 for start, _end, _text in edits}
+        if shift:
+            edits += [
+                (offset, offset + 2, f"h{min(level + shift, 6)}")
+                for offset, level in self.headings
+                if offset not in written
+            ]
+        return _splice(self.html, sorted(edits))
+
+
+def email_body(
+    html: str, change: Callable[[str], str | None], demote_below: int | None = None
+) -> tuple[str, list[str]]:
+    """What `demote_headings(html, demote_below)` (unless None), then `rewrite_links(…,
+    change)`, then `images_without_alt` of the result give, from one parse instead of three:
+    (the HTML, the src of each image without alt text). An edition does this to every body."""
+    seen: dict[str, str | None] = {}
+
+    def record(value: str) -> str | None:
+        seen[value] = change(value)
+        return seen[value]
+
+    parser = _EmailBody(str(html), record).run()
+    if parser.unusual:  # the three passes, `change` asked again only about values it was not
+        demoted = html if demote_below is None else demote_headings(html, demote_below)
+        again = rewrite_links(str(demoted), lambda v: seen[v] if v in seen else change(v))
+        return again, images_without_alt(again)
+    return parser.spliced(demote_below), parser.missing_alt

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .html_tools import rewrite_links
+from .html_tools import email_body, rewrite_links
 from .model import LINK_PREFIXES, resolve_link
 
 # A scheme ("https:", "mailto:"), an in-document anchor, or a per-recipient placeholder.
@@ -60,3 +60,20 @@ class Absolutiser:
             return url
 
         return rewrite_links(html, fix), relative
+
+    def email_body(
+        self, html: str, source_dir: str = "", demote_below: int | None = None
+    ) -> tuple[str, list[str], list[str]]:
+        """rewrite_html for an edition's body, its headings demoted below `demote_below` and
+        its images without alt text found in the same parse: (HTML, still relative targets,
+        src of each image without alt)."""
+        relative: list[str] = []
+
+        def fix(target: str) -> str:
+            url = self.absolute(target, source_dir)
+            if not is_absolute(url):
+                relative.append(url)
+            return url
+
+        rewritten, missing_alt = email_body(html, fix, demote_below)
+        return rewritten, relative, missing_alt
