@@ -1,17 +1,21 @@
-"""Small jobs on rendered HTML, done with the stdlib HTML parser (never a regex over HTML).
+"""Small jobs on rendered HTML, done with an HTML parser (never a regex over HTML): the
+stdlib's, which says where in the source each tag is, and lexbor's (selectolax), for `audit`.
 
-`images_without_alt` finds <img> tags a blocked-images reader gets nothing from;
-`demote_headings` moves an article body's headings below the title it is shown under;
-`rewrite_links` changes href/src values; `email_body` does all three to an article body in
-one parse. The rewriting ones splice their edits into the source, so everything else comes
-back byte for byte.
+`audit` reads a whole email's links and images; `images_without_alt` finds <img> tags a
+blocked-images reader gets nothing from; `demote_headings` moves an article body's headings
+below the title it is shown under; `rewrite_links` changes href/src values; `email_body`
+does those three to an article body in one parse. The rewriting ones splice their edits into
+the source, so everything else comes back byte for byte.
 """
 
 from __future__ import annotations
 
 import html as htmllib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+from selectolax.lexbor import LexborHTMLParser
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 VOID = ("area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr")
@@ -35,17 +39,33 @@ class _Audit(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def audit(html: str) -> _Audit:
-    """`.urls` (every href and src) and `.missing_alt` of `html`, from one parse."""
-    parser = _Audit()
-    parser.feed(html)
-    parser.close()
-    return parser
+@dataclass
+class Audit:
+    urls: list[str] = field(default_factory=list)  # every href and src value
+    missing_alt: list[str] = field(default_factory=list)  # src of each <img> without alt text
+
+
+def audit(html: str) -> Audit:
+    """`.urls` and `.missing_alt` of a whole document, in document order, as an HTML5 parser
+    reads it. Lexbor's, in C: a finished email (40 KB, a thousand tags) took the stdlib
+    parser 2 ms, more than rendering it; lexbor takes 0.3."""
+    tree = LexborHTMLParser(html)
+    found = Audit()
+    for node in tree.css("[href], [src]"):
+        found.urls += [v for name, v in node.attributes.items() if name in ("href", "src") and v]
+    for image in tree.css("img"):
+        attributes = image.attributes
+        if not (attributes.get("alt") or "").strip():
+            found.missing_alt.append((attributes.get("src") or "").strip() or "(no src)")
+    return found
 
 
 def images_without_alt(html: str) -> list[str]:
     """The src of every <img> whose alt text is missing or blank, in document order."""
-    return audit(html).missing_alt
+    parser = _Audit()
+    parser.feed(html)
+    parser.close()
+    return parser.missing_alt
 
 
 class _Located(HTMLParser):
