@@ -116,12 +116,7 @@ def _render_into(
     content = content_dir(settings, root)
     views = [EditionView(issue, newsletter, config, links, content) for issue in issues]
     views += part_views(newsletter, issues, config, links, content)
-    shared = cache_key.key(
-        cache_key.code_version(),
-        cache_key.tree_version(templates.template_dir),
-        settings_key(settings),
-    )
-    keys = [cache_key.key(shared, _fingerprint(view)) for view in views]
+    keys = _keys(views, settings, templates, cache)
     todo, found = [], []
     for view, entry in zip(views, keys, strict=True):
         cached = cache.get("editions", entry)
@@ -151,6 +146,20 @@ def _render_into(
         found += rendered[index]
     # A part edition repeats its article, and so would repeat the article's problems.
     return len(views), problems + list(dict.fromkeys(found))
+
+
+def _keys(
+    views: list[EditionView], settings: dict[str, Any], templates: EmailTemplates, cache: BuildCache
+) -> list[str]:
+    """Each edition's cache key; none worth computing when there is no cache to look in."""
+    if not cache.enabled:
+        return [""] * len(views)
+    shared = cache_key.key(
+        cache_key.code_version(),
+        cache_key.tree_version(templates.template_dir),
+        settings_key(settings),
+    )
+    return [cache_key.key(shared, _fingerprint(view)) for view in views]
 
 
 def _render_order(views: list[EditionView]) -> list[int]:
@@ -265,7 +274,8 @@ def render_edition(
         text = edition_text(view, TextRenderer(md, view.links.absolute))
     if html is None:
         return edition
-    _check_output(view, templates, html, text, edition)
+    bodies_bytes = {"email.html": html.encode("utf-8"), "email.txt": text.encode("utf-8")}
+    _check_output(view, templates, html, text, edition, len(bodies_bytes["email.html"]))
     headers = edition_headers(view.config, view.subject)
     if view.part:  # one click leaves the series only; a mailto reply would leave everything
         headers["List-Unsubscribe"] = f"<{PLACEHOLDERS['unsubscribe_url']}>"
@@ -277,12 +287,8 @@ def render_edition(
         # Dated the issue's day, so an unchanged edition is the same bytes on every build.
         date = datetime.datetime.combine(view.issue.date, datetime.time(12), datetime.UTC)
         eml = build_message(headers, text, html, values, domain, date)
-    edition.files = {
-        "email.html": html.encode("utf-8"),
-        "email.txt": text.encode("utf-8"),
-        "email.eml": eml,
-    }
-    edition.meta = _meta(view, headers, edition, root)
+    edition.files = {**bodies_bytes, "email.eml": eml}
+    edition.meta = _meta(view, headers, edition, root, html, text)
     return edition
 
 
@@ -421,7 +427,12 @@ def _context(view: EditionView, bodies: dict[str, Markup], welcome: Markup) -> d
 
 
 def _check_output(
-    view: EditionView, templates: EmailTemplates, html: str, text: str, edition: Edition
+    view: EditionView,
+    templates: EmailTemplates,
+    html: str,
+    text: str,
+    edition: Edition,
+    size: int,
 ) -> None:
     """Checks on the finished parts; links not from the content are the templates' doing."""
     issue_path, template = view.issue.source.path, templates.main_path
@@ -432,8 +443,7 @@ def _check_output(
         problems.append(Problem(template, 1, f"link {target!r} is relative in the email"))
     for src in sorted(set(found.missing_alt) - edition.reported):
         problems.append(Problem(template, 1, f"image {src!r} has no alt text"))
-    size = len(html.encode("utf-8"))
-    if size > GMAIL_CLIP_BYTES:
+    if size > GMAIL_CLIP_BYTES:  # `size`: of the HTML in UTF-8
         message = f"email edition HTML is {size // 1024} KB: Gmail clips messages over 102 KB"
         problems.append(Problem(issue_path, 1, message, warning=True))
     for name, part in (("HTML", html), ("text", text)):
@@ -446,10 +456,10 @@ def _check_output(
 
 
 def _meta(
-    view: EditionView, headers: dict[str, str], edition: Edition, root: Path
+    view: EditionView, headers: dict[str, str], edition: Edition, root: Path, html: str, text: str
 ) -> dict[str, Any]:
+    """edition.json; `html` and `text` are edition.files' bodies as text."""
     issue = view.issue
-    html, text = (edition.files[n].decode("utf-8") for n in ("email.html", "email.txt"))
     placeholders = {
         name: {
             "token": token,
@@ -513,12 +523,20 @@ def _json(meta: dict[str, Any]) -> bytes:
 
 
 def _write_files(files: dict[str, bytes], directory: Path) -> None:
-    """Bodies first, edition.json last: the send only trusts a directory with its json."""
+    """Bodies first, edition.json last: the send only trusts a directory with its json.
+
+    Editions are written into a directory nobody reads yet (the build's, or staging), so a
+    new file is written where it stands; one already there is replaced by a rename, never
+    written through (it may be a hard link into the live output: output_tree.py)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in sorted(files, key=lambda name: name == "edition.json"):
-        temporary = directory / f".{name}.tmp"
-        temporary.write_bytes(files[name])
-        os.replace(temporary, directory / name)
+        try:
+            with open(directory / name, "xb") as file:
+                file.write(files[name])
+        except FileExistsError:
+            temporary = directory / f".{name}.tmp"
+            temporary.write_bytes(files[name])
+            os.replace(temporary, directory / name)
 
 
 def write_edition(edition: Edition, directory: Path) -> None:
