@@ -41,6 +41,8 @@ class _Audit(HTMLParser):
 
 @dataclass
 class Audit:
+    """What `audit` found in a document."""
+
     urls: list[str] = field(default_factory=list)  # every href and src value
     missing_alt: list[str] = field(default_factory=list)  # src of each <img> without alt text
 
@@ -213,6 +215,8 @@ class _EmailBody(_Links):
         edits = [
             (start, end, f"<{names.get(tag, tag)}{rest}") for start, end, tag, rest in self.tags
         ]
+        # A heading start tag written anew already has its new name: its name (one past
+        # the "<") gets no edit of its own.
         written = {start + 1 for start, _end, _text in edits}
         if shift:
             edits += [
