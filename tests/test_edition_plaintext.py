@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edition_fixtures import MARKDOWN
+from newsletter import plaintext
 from newsletter.links import Absolutiser
 from newsletter.plaintext import TextRenderer, markdown_parser, wrap
 
@@ -80,3 +83,32 @@ def test_a_blank_body_parses_to_an_empty_tree_not_the_previous_one():
     html, parsed = parse(md, "  \n")
     assert html == ""
     assert list(parsed.tree) == [] and not parsed.tree.text
+
+
+def _wrap_by_textwrap(text, width=plaintext.WIDTH, first="", rest=""):
+    """plaintext.wrap without its one-line shortcut: every part through textwrap."""
+    import textwrap
+
+    wrapper = textwrap.TextWrapper(
+        width=width, initial_indent=first, subsequent_indent=rest,
+        break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
+    lines = []
+    for i, part in enumerate(text.split(plaintext.HARDBREAK)):
+        wrapper.initial_indent = first if i == 0 else rest
+        lines += wrapper.wrap(part.strip()) or [wrapper.initial_indent.rstrip()]
+    return [line.replace(plaintext.NOBREAK, " ") for line in lines]
+
+
+ALPHABET = [*"ab -—é\t\n\r\x0b\x0c\xa0", plaintext.NOBREAK, plaintext.HARDBREAK]
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from(ALPHABET), max_size=120),
+    width=st.integers(min_value=8, max_value=80),
+    first=st.sampled_from(["", "* ", "  1. "]),
+    rest=st.sampled_from(["", "  ", "     "]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_one_line_shortcut_wraps_as_textwrap_does(text, width, first, rest):
+    assert plaintext.wrap(text, width, first, rest) == _wrap_by_textwrap(text, width, first, rest)

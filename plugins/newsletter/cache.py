@@ -24,6 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from jinja2 import FileSystemBytecodeCache
+
 from .problems import Problem
 
 logger = logging.getLogger(__name__)
@@ -212,3 +214,25 @@ class BuildCache:
                 warning=True,
             )
         )
+
+
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's compiled templates in the build cache; one that cannot be written or read
+    is compiled again, nothing worse (the cache may be discarded during a build)."""
+
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(directory))
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry: Jinja compiles the template
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            self.directory and os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError as error:
+            logger.debug("cannot keep a compiled template: %s", error)

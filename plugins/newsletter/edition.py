@@ -22,11 +22,11 @@ from markupsafe import Markup
 
 from . import cache as cache_key
 from . import timing
-from .cache import BuildCache
+from .cache import BuildCache, CompiledTemplates
 from .edition_text import edition_text
 from .edition_view import EditionView, content_dir, read_email_settings
 from .email_html import EmailTemplates, TemplateProblem, rejected_fragment
-from .html_tools import audit, demote_headings, images_without_alt
+from .html_tools import audit
 from .links import Absolutiser, is_absolute
 from .message import PLACEHOLDERS, build_message, edition_headers, sample_values
 from .model import DEFAULT_SECTION, Issue, Newsletter
@@ -117,7 +117,7 @@ def _render_into(
     straight to disk. With `memo`, `staging` is the build's editions/ directory."""
     cache = cache or BuildCache(None)
     config, problems = read_email_settings(settings, root)
-    templates = _templates(settings, root, config)
+    templates = _templates(settings, root, config, cache)
     problems += templates.check() if templates else []
     if config is None or templates is None or problems:
         return 0, problems
@@ -127,12 +127,7 @@ def _render_into(
     content = content_dir(settings, root)
     views = [EditionView(issue, newsletter, config, links, content) for issue in issues]
     views += part_views(newsletter, issues, config, links, content)
-    shared = cache_key.key(
-        cache_key.code_version(),
-        cache_key.tree_version(templates.template_dir),
-        settings_key(settings),
-    )
-    keys = [cache_key.key(shared, _fingerprint(view)) for view in views]
+    keys = _keys(views, settings, templates, cache)
     todo, found = [], []
     for view, entry in zip(views, keys, strict=True):
         kept = _kept(view, entry, cache, memo)
@@ -147,10 +142,12 @@ def _render_into(
         _wrote(memo, view, cached["files"], entry)
         found += cached["problems"]
     md = markdown_parser(settings.get("MARKDOWN") or {})
+    shared = SharedBodies()  # each forked worker has its own copy
+    order = _render_order([view for view, _entry in todo])
 
     def render(index: int) -> tuple[list[Problem], list[str]]:
-        view, entry = todo[index]
-        edition = render_edition(view, templates, md, root, cache, settings.get("MARKDOWN"))
+        view, entry = todo[order[index]]
+        edition = render_edition(view, templates, md, root, cache, settings.get("MARKDOWN"), shared)
         if not edition.files:
             return edition.problems, []
         files = {**edition.files, "edition.json": _json(edition.meta)}
@@ -162,7 +159,8 @@ def _render_into(
         return edition.problems, list(files)
 
     rendered = fork_map(render, len(todo), workers_for(settings, len(todo)))
-    for (view, entry), (problems_found, names) in zip(todo, rendered, strict=True):
+    for index in sorted(range(len(todo)), key=order.__getitem__):  # back in the views' order
+        (view, entry), (problems_found, names) = todo[order[index]], rendered[index]
         found += problems_found
         _wrote(memo, view, names, entry)
     # A part edition repeats its article, and so would repeat the article's problems.
@@ -186,6 +184,26 @@ def _kept(
 def _wrote(memo: OutputMemo | None, view: EditionView, names, entry: str) -> None:
     if memo is not None:
         memo.wrote([f"editions/{_path(view)}/{name}" for name in names], entry)
+
+
+def _keys(
+    views: list[EditionView], settings: dict[str, Any], templates: EmailTemplates, cache: BuildCache
+) -> list[str]:
+    """Each edition's cache key; none worth computing when there is no cache to look in."""
+    if not cache.enabled:
+        return [""] * len(views)
+    shared = cache_key.key(
+        cache_key.code_version(),
+        cache_key.tree_version(templates.template_dir),
+        settings_key(settings),
+    )
+    return [cache_key.key(shared, _fingerprint(view)) for view in views]
+
+
+def _render_order(views: list[EditionView]) -> list[int]:
+    """Indexes of `views`, each issue's edition followed by its series-part editions, which
+    show the same article bodies (SharedBodies prepares each once)."""
+    return sorted(range(len(views)), key=lambda index: (views[index].issue.number, index))
 
 
 def _path(view: EditionView) -> str:
@@ -218,8 +236,8 @@ def _fingerprint(view: EditionView) -> list[Any]:
             article.part,
             article.event and [str(article.event.when), article.event.location,
                                article.event.register],
-            article.body_md,
-            str(article.body_html),
+            _digest(article.body_md),
+            _digest(str(article.body_html)),
             article.url,
             article.series and _series(article.series),
         ]
@@ -236,10 +254,15 @@ def _fingerprint(view: EditionView) -> list[Any]:
         issue.subject,
         issue.preheader,
         issue.status,
-        issue.welcome_md,
-        str(issue.welcome_html),
+        _digest(issue.welcome_md),
+        _digest(str(issue.welcome_html)),
         articles,
     ]
+
+
+def _digest(text: str) -> str:
+    """A body in a key: its digest (hashing it costs less than serialising it as JSON)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _source(item: Any) -> list[Any]:
@@ -266,11 +289,17 @@ def _move_into(staging: Path, editions: Path) -> None:
 
 
 def _templates(
-    settings: dict[str, Any], root: Path, config: dict[str, Any] | None
+    settings: dict[str, Any],
+    root: Path,
+    config: dict[str, Any] | None,
+    cache: BuildCache | None = None,
 ) -> EmailTemplates | None:
     theme = Path(settings.get("THEME") or "theme")
     template_dir = (theme if theme.is_absolute() else root / theme) / "email"
-    return EmailTemplates(template_dir, root, absolute=lambda url: url)
+    templates = EmailTemplates(template_dir, root, absolute=lambda url: url)
+    if cache is not None and cache.enabled:  # compiled templates kept between builds
+        templates.env.bytecode_cache = CompiledTemplates(cache.path("jinja-email", ""))
+    return templates
 
 
 def render_edition(
@@ -280,19 +309,23 @@ def render_edition(
     root: Path,
     cache: BuildCache | None = None,
     markdown_settings: dict[str, Any] | None = None,
+    shared: SharedBodies | None = None,
 ) -> Edition:
+    """One edition, its problems with it; `shared` keeps article bodies for the next edition
+    of the same issue (its series parts)."""
     edition = Edition(view.issue)
     if cache:
         _cached_trees(view.issue, markdown_settings, cache)
     with timing.phase("edition: bodies"):
-        bodies, welcome = _bodies(view, root, edition)
+        bodies, welcome = _bodies(view, root, edition, shared)
     with timing.phase("edition: HTML (Jinja + MRML)"):
         html = _html(view, templates, bodies, welcome, edition.problems)
     with timing.phase("edition: text"):
         text = edition_text(view, TextRenderer(md, view.links.absolute))
     if html is None:
         return edition
-    _check_output(view, templates, html, text, edition)
+    bodies_bytes = {"email.html": html.encode("utf-8"), "email.txt": text.encode("utf-8")}
+    _check_output(view, templates, html, text, edition, len(bodies_bytes["email.html"]))
     headers = edition_headers(view.config, view.subject)
     if view.part:  # one click leaves the series only; a mailto reply would leave everything
         headers["List-Unsubscribe"] = f"<{PLACEHOLDERS['unsubscribe_url']}>"
@@ -304,12 +337,8 @@ def render_edition(
         # Dated the issue's day, so an unchanged edition is the same bytes on every build.
         date = datetime.datetime.combine(view.issue.date, datetime.time(12), datetime.UTC)
         eml = build_message(headers, text, html, values, domain, date)
-    edition.files = {
-        "email.html": html.encode("utf-8"),
-        "email.txt": text.encode("utf-8"),
-        "email.eml": eml,
-    }
-    edition.meta = _meta(view, headers, edition, root)
+    edition.files = {**bodies_bytes, "email.eml": eml}
+    edition.meta = _meta(view, headers, edition, root, html, text)
     return edition
 
 
@@ -326,22 +355,57 @@ def _cached_trees(issue: Issue, markdown_settings: dict | None, cache: BuildCach
             setattr(item, name, cache.get("tree", markdown_key(markdown_settings or {}, body)))
 
 
-def _bodies(view: EditionView, root: Path, edition: Edition) -> tuple[dict[str, Markup], Markup]:
+def _bodies(
+    view: EditionView, root: Path, edition: Edition, shared: SharedBodies | None = None
+) -> tuple[dict[str, Markup], Markup]:
     """Article and welcome HTML with absolute links; relative leftovers are reported against
     the Markdown file they came from (alt-less images already were, by the loader)."""
+    shared = shared or SharedBodies()
     bodies = {}
     for article in view.issue.articles:
-        html = demote_headings(article.body_html, ARTICLE_TITLE_LEVEL)
-        bodies[article.slug] = _body(view, article, html, root, edition)
-    welcome = _body(view, view.issue, view.issue.welcome_html, root, edition)
+        bodies[article.slug] = _body(view, article, article.body_html, root, edition, shared)
+    welcome = _body(view, view.issue, view.issue.welcome_html, root, edition, None)
     return bodies, welcome
 
 
-def _body(view: EditionView, item: Any, html: str, root: Path, edition: Edition) -> Markup:
-    # Absolute links, void tags closed for MRML (`<br>` -> `<br />`).
-    html, relative = view.links.rewrite_html(html, view.source_dir(item))
+class SharedBodies:
+    """The article bodies of the issue being rendered, as an edition shows them, kept for
+    its series-part editions (the same article in the same words): editions are rendered
+    issue by issue (see _render_order), so one issue's are kept at a time."""
+
+    def __init__(self) -> None:
+        self.number: int | None = None
+        self.done: dict[tuple[str, str], tuple[str, list[str], list[str]]] = {}
+
+    def get(
+        self, view: EditionView, html: str, source_dir: str
+    ) -> tuple[str, list[str], list[str]]:
+        """(HTML, relative targets, images without alt) of an article body: its headings
+        below the title (an h2), links absolute, void tags closed for MRML (`<br />`)."""
+        if view.issue.number != self.number:
+            self.number, self.done = view.issue.number, {}
+        key = (html, source_dir)  # all a body's rewriting depends on, with the build's links
+        if key not in self.done:
+            self.done[key] = view.links.email_body(html, source_dir, ARTICLE_TITLE_LEVEL)
+        return self.done[key]
+
+
+def _body(
+    view: EditionView,
+    item: Any,
+    html: str,
+    root: Path,
+    edition: Edition,
+    shared: SharedBodies | None,
+) -> Markup:
+    """An article's body (`shared`) or the welcome (None: not demoted), as the email shows it."""
+    source_dir = view.source_dir(item)
+    if shared is not None:
+        html, relative, missing_alt = shared.get(view, html, source_dir)
+    else:
+        html, relative, missing_alt = view.links.email_body(html, source_dir)
     path, problems = item.source.path, edition.problems
-    edition.reported.update(relative + images_without_alt(html))
+    edition.reported.update(relative + missing_alt)
     for target in relative:
         problems.append(
             Problem(path, _line_of(root / path, target), f"link {target!r} is still relative "
@@ -413,7 +477,12 @@ def _context(view: EditionView, bodies: dict[str, Markup], welcome: Markup) -> d
 
 
 def _check_output(
-    view: EditionView, templates: EmailTemplates, html: str, text: str, edition: Edition
+    view: EditionView,
+    templates: EmailTemplates,
+    html: str,
+    text: str,
+    edition: Edition,
+    size: int,
 ) -> None:
     """Checks on the finished parts; links not from the content are the templates' doing."""
     issue_path, template = view.issue.source.path, templates.main_path
@@ -424,8 +493,7 @@ def _check_output(
         problems.append(Problem(template, 1, f"link {target!r} is relative in the email"))
     for src in sorted(set(found.missing_alt) - edition.reported):
         problems.append(Problem(template, 1, f"image {src!r} has no alt text"))
-    size = len(html.encode("utf-8"))
-    if size > GMAIL_CLIP_BYTES:
+    if size > GMAIL_CLIP_BYTES:  # `size`: of the HTML in UTF-8
         message = f"email edition HTML is {size // 1024} KB: Gmail clips messages over 102 KB"
         problems.append(Problem(issue_path, 1, message, warning=True))
     for name, part in (("HTML", html), ("text", text)):
@@ -438,10 +506,10 @@ def _check_output(
 
 
 def _meta(
-    view: EditionView, headers: dict[str, str], edition: Edition, root: Path
+    view: EditionView, headers: dict[str, str], edition: Edition, root: Path, html: str, text: str
 ) -> dict[str, Any]:
+    """edition.json; `html` and `text` are edition.files' bodies as text."""
     issue = view.issue
-    html, text = (edition.files[n].decode("utf-8") for n in ("email.html", "email.txt"))
     placeholders = {
         name: {
             "token": token,
@@ -505,12 +573,20 @@ def _json(meta: dict[str, Any]) -> bytes:
 
 
 def _write_files(files: dict[str, bytes], directory: Path) -> None:
-    """Bodies first, edition.json last: the send only trusts a directory with its json."""
+    """Bodies first, edition.json last: the send only trusts a directory with its json.
+
+    Editions are written into a directory nobody reads yet (the build's, or staging), so a
+    new file is written where it stands; one already there is replaced by a rename, never
+    written through (it may be a hard link into the live output: output_tree.py)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in sorted(files, key=lambda name: name == "edition.json"):
-        temporary = directory / f".{name}.tmp"
-        temporary.write_bytes(files[name])
-        os.replace(temporary, directory / name)
+        try:
+            with open(directory / name, "xb") as file:
+                file.write(files[name])
+        except FileExistsError:
+            temporary = directory / f".{name}.tmp"
+            temporary.write_bytes(files[name])
+            os.replace(temporary, directory / name)
 
 
 def write_edition(edition: Edition, directory: Path) -> None:

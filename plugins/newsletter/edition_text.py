@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from .edition_view import EditionView
 from .message import PREFERENCES_URL, RECIPIENT, UNSUBSCRIBE_URL
 from .model import DEFAULT_SECTION, Article
@@ -114,7 +116,14 @@ def _footer(view: EditionView) -> str:
         + (f" · {c['publisher']['contact']}" if c["publisher"].get("contact") else ""),
         c["copyright"],
     ]
-    return "\n\n".join("\n".join(wrap(p.replace("\n", HARDBREAK))) for p in paragraphs)
+    return "\n\n".join(_wrapped(paragraph) for paragraph in paragraphs)
+
+
+@functools.lru_cache(maxsize=64)
+def _wrapped(paragraph: str) -> str:
+    """A footer paragraph wrapped ("\n" a hard break): most read the same in every edition
+    of a build, and wrapping is a good part of the footer's cost."""
+    return "\n".join(wrap(paragraph.replace("\n", HARDBREAK)))
 
 
 def _issue_footer(view: EditionView) -> list[str]:

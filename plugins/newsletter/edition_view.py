@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 from dataclasses import dataclass
@@ -77,9 +78,7 @@ class EditionView:
 
     def source_dir(self, item: Article | Issue) -> str:
         """Directory of the item's file relative to the content dir, for {filename} links."""
-        directory = posixpath.dirname(item.source.path)
-        relative = posixpath.relpath(directory, self.content_dir) if self.content_dir else directory
-        return "" if relative == "." else relative
+        return _source_dir(item.source.path, self.content_dir)
 
 
 def content_dir(settings: dict[str, Any], project_root: Path) -> str:
@@ -88,3 +87,11 @@ def content_dir(settings: dict[str, Any], project_root: Path) -> str:
     if os.path.isabs(path):
         path = os.path.relpath(path, project_root)
     return Path(path).as_posix()
+
+
+@functools.lru_cache(maxsize=256)
+def _source_dir(path: str, content_dir: str) -> str:
+    # Asked for every body of every edition, from a handful of directories: relpath is slow.
+    directory = posixpath.dirname(path)
+    relative = posixpath.relpath(directory, content_dir) if content_dir else directory
+    return "" if relative == "." else relative

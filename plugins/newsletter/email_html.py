@@ -7,6 +7,7 @@ when one alone fails).
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from pathlib import Path
@@ -51,6 +52,7 @@ class EmailTemplates:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # one build: no stat of every template on every include
         )
         self.env.filters["absolute"] = absolute
         self.env.filters["linkify_email"] = _linkify_email
@@ -91,8 +93,9 @@ class EmailTemplates:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         return Problem(path, line, f"email template failed: {message}")
 
-    @property
+    @functools.cached_property
     def main_path(self) -> str:
+        """edition.mjml.j2 relative to the project (resolving it reads the file system)."""
         return self._relative(str(self.template_dir / MAIN_TEMPLATE))
 
     def _relative(self, path: str) -> str:

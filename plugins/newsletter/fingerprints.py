@@ -41,7 +41,10 @@ class Fingerprints:
         self.today = today.isoformat() if isinstance(today, datetime.date) else str(today)
         self.salt = cache.key(cache.code_version(), _settings_key(settings))
         self._templates: dict[str, str] = {}
+        # by id(): the model lives as long as this object (one build)
         self._digests: dict[int, str] = {}
+        self._article_digests: dict[int, str] = {}
+        self._series_digests: dict[int, str] = {}
 
     # --- items ---------------------------------------------------------------------------
 
@@ -60,6 +63,12 @@ class Fingerprints:
         """A series with every part: part boxes, labels and totals read all of them."""
         if series is None:
             return None
+        found = self._series_digests.get(id(series))
+        if found is None:
+            found = self._series_digests[id(series)] = self._series_digest(series)
+        return found
+
+    def _series_digest(self, series: Series) -> str:
         parts = [
             (n, self.digest(a), self.digest(a.issue) if a.issue else None)
             for n, a in sorted(series.articles.items())
@@ -68,6 +77,12 @@ class Fingerprints:
 
     def article(self, article: Article) -> str:
         """An article with what its page and its rows show around it."""
+        found = self._article_digests.get(id(article))
+        if found is None:
+            found = self._article_digests[id(article)] = self._article_digest(article)
+        return found
+
+    def _article_digest(self, article: Article) -> str:
         topics = [(topic.name, topic.slug) for topic in article.topics]
         event = self.today if article.event else None
         issue = self.digest(article.issue) if article.issue else None

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime
 import logging
-import os
 import posixpath
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
 
-from jinja2 import FileSystemBytecodeCache
 from pelican.generators import Generator
 
 from . import events, feeds, timing
-from .cache import BuildCache
+from .cache import BuildCache, CompiledTemplates
 from .edition import write_editions
 from .fingerprints import Fingerprints
 from .html_tools import demote_headings
@@ -44,7 +42,7 @@ class NewsletterGenerator(Generator):
         # Compiled templates kept between builds (Jinja checks each against its source).
         build_cache = BuildCache.from_settings(self.settings, project_root(self.settings))
         if build_cache.enabled:
-            self.env.bytecode_cache = _CompiledTemplates(build_cache.path("jinja", ""))
+            self.env.bytecode_cache = CompiledTemplates(build_cache.path("jinja", ""))
 
     def generate_context(self) -> None:
         root = project_root(self.settings)
@@ -199,28 +197,6 @@ class NewsletterGenerator(Generator):
         for problem in problems:
             logger.warning("%s", problem)
         self.context["build_warnings"] += problems
-
-
-class _CompiledTemplates(FileSystemBytecodeCache):
-    """Jinja's compiled templates in the build cache; one that cannot be written or read
-    is compiled again, nothing worse (the cache may be discarded during a build)."""
-
-    def __init__(self, directory: Path):
-        directory.mkdir(parents=True, exist_ok=True)
-        super().__init__(str(directory))
-
-    def load_bytecode(self, bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # a damaged entry: Jinja compiles the template
-            bucket.reset()
-
-    def dump_bytecode(self, bucket) -> None:
-        try:
-            self.directory and os.makedirs(self.directory, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError as error:
-            logger.debug("cannot keep a compiled template: %s", error)
 
 
 def _reported(problems: list[Problem]) -> ContentError:

@@ -9,9 +9,10 @@ model URLs ("issues/3/"), and absolute links to SITEURL when it differs from the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .html_tools import rewrite_links
+from .html_tools import email_body, rewrite_links
 from .model import LINK_PREFIXES, resolve_link
 
 # A scheme ("https:", "mailto:"), an in-document anchor, or a per-recipient placeholder.
@@ -51,6 +52,21 @@ class Absolutiser:
 
     def rewrite_html(self, html: str, source_dir: str = "") -> tuple[str, list[str]]:
         """Every href/src made absolute; returns the HTML and the targets still relative."""
+        fix, relative = self._fixer(source_dir)
+        return rewrite_links(html, fix), relative
+
+    def email_body(
+        self, html: str, source_dir: str = "", demote_below: int | None = None
+    ) -> tuple[str, list[str], list[str]]:
+        """rewrite_html for an edition's body, its headings demoted below `demote_below` and
+        its images without alt text found in the same parse: (HTML, still relative targets,
+        src of each image without alt)."""
+        fix, relative = self._fixer(source_dir)
+        rewritten, missing_alt = email_body(html, fix, demote_below)
+        return rewritten, relative, missing_alt
+
+    def _fixer(self, source_dir: str) -> tuple[Callable[[str], str], list[str]]:
+        """A function making one target absolute, and the list it adds those it cannot to."""
         relative: list[str] = []
 
         def fix(target: str) -> str:
@@ -59,4 +75,4 @@ class Absolutiser:
                 relative.append(url)
             return url
 
-        return rewrite_links(html, fix), relative
+        return fix, relative

@@ -66,8 +66,8 @@ def build_message(
     LF). Message-ID and boundary come from a hash of the content, so the same edition gives
     the same bytes on every build.
     """
-    text, html = fill(text, values), fill(html, values)
-    digest = hashlib.sha256(f"{text}\0{html}".encode()).hexdigest()
+    text_bytes, html_bytes = fill(text, values).encode(), fill(html, values).encode()
+    digest = hashlib.sha256(text_bytes + b"\0" + html_bytes).hexdigest()
     fields = {name: fill(value, values) for name, value in headers.items()}
     fields["Date"] = format_datetime(date or datetime.datetime.now(datetime.UTC))
     fields["Message-ID"] = f"<edition.{digest[:24]}@{domain}>"
@@ -80,9 +80,9 @@ def build_message(
             head,
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
             delimiter,
-            _part("plain", text),
+            _part("plain", text_bytes),
             delimiter,
-            _part("html", html),
+            _part("html", html_bytes),
             f"--{boundary}--\r\n".encode("ascii"),
         )
     )
@@ -97,10 +97,11 @@ def _fold(name: str, value: str) -> bytes:
     return HEADER_POLICY.header_factory(name, value).fold(policy=HEADER_POLICY).encode("ascii")
 
 
-def _part(subtype: str, body: str) -> bytes:
+def _part(subtype: str, body: bytes) -> bytes:
+    """One part, its UTF-8 `body` quoted-printable (encoded once, for the hash too)."""
     # The body ends with a line break of its own; the CRLF after it belongs to the delimiter.
-    body = body if body.endswith("\n") else body + "\n"
-    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    body = body if body.endswith(b"\n") else body + b"\n"
+    encoded = binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
     return (
         (
             f'Content-Type: text/{subtype}; charset="utf-8"\r\n'

@@ -85,8 +85,18 @@ def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> list
     lines: list[str] = []
     for i, part in enumerate(text.split(HARDBREAK)):
         wrapper.initial_indent = first if i == 0 else rest
-        lines += wrapper.wrap(part.strip()) or [wrapper.initial_indent.rstrip()]
+        part = part.strip()
+        if part and _fits(part, wrapper.initial_indent, width):
+            lines.append(wrapper.initial_indent + part)  # what textwrap would make of it
+            continue
+        lines += wrapper.wrap(part) or [wrapper.initial_indent.rstrip()]
     return [line.replace(NOBREAK, " ") for line in lines]
+
+
+def _fits(part: str, indent: str, width: int) -> bool:
+    """One line as it is: short enough, and no tab or line break for textwrap to change
+    (most of an edition's wrap calls: list items, headings, short paragraphs)."""
+    return len(indent) + len(part) <= width and not any(c in part for c in "\t\n\r\x0b\x0c")
 
 
 def heading(text: str, underline: str = "=") -> list[str]:
