@@ -220,7 +220,7 @@ article = sorted((project.content / "articles").glob("*.md"))[3]
 url = preview.server.url + "issues/1/" + article.stem + "/"
 times, memory = [], [rss_mib()]
 for save in range(10):
-    marker = f"saved-{{save}}-marker"
+    marker = f"saved-{{save}}-{{time.time_ns()}}-marker"
     time.sleep(0.5)
     article.write_text(article.read_text() + f"\\n{{marker}}\\n")
     start = time.perf_counter()

@@ -14,6 +14,7 @@ from pathlib import Path
 from pelican import signals
 
 from . import output_tree, timing
+from .cache import BuildCache, CompiledTemplates
 from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .output_memo import OutputMemo
@@ -32,7 +33,15 @@ KEPT = ("proofs",)
 
 
 def build_elsewhere(pelican) -> None:
-    """Point Pelican at this build's directory beside the real output."""
+    """Point Pelican at this build's directory beside the real output; every generator's
+    templates compiled once and kept in the build cache (Jinja checks them against their
+    sources)."""
+    settings = pelican.settings
+    build_cache = BuildCache.from_settings(settings, project_root(settings))
+    if build_cache.enabled:
+        jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
+        jinja.setdefault("bytecode_cache", CompiledTemplates(build_cache.path("jinja", "")))
+        settings["JINJA_ENVIRONMENT"] = jinja
     target = Path(pelican.output_path).resolve()
     pelican.settings["NEWSLETTER_OUTPUT"] = str(target)
     pelican.output_path = str(output_tree.building_dir(target))

@@ -12,7 +12,7 @@ from pathlib import Path
 from pelican.generators import Generator
 
 from . import events, feeds, timing
-from .cache import BuildCache, CompiledTemplates
+from .cache import BuildCache
 from .edition import write_editions
 from .fingerprints import Fingerprints
 from .html_tools import demote_headings
@@ -39,10 +39,6 @@ class NewsletterGenerator(Generator):
         super().__init__(*args, **kwargs)
         # `{{ article.body_html|demote_headings(3) }}`: subheads below an h3 article title.
         self.env.filters["demote_headings"] = demote_headings
-        # Compiled templates kept between builds (Jinja checks each against its source).
-        build_cache = BuildCache.from_settings(self.settings, project_root(self.settings))
-        if build_cache.enabled:
-            self.env.bytecode_cache = CompiledTemplates(build_cache.path("jinja", ""))
 
     def generate_context(self) -> None:
         root = project_root(self.settings)

@@ -79,7 +79,8 @@ def load_newsletter(
         known = build_cache.get("front-matter", _front_matter_key()) or {}
         before, parsed = len(known), {}  # type: FrontMatters
         for kind in KINDS:
-            raw[kind], read_problems = read_kind(content_dir, kind, root, known)
+            live = build_cache.memory is not None  # a preview: files kept between builds
+            raw[kind], read_problems = read_kind(content_dir, kind, root, known, live)
             problems += read_problems
             parsed.update(_front_matter_of(raw[kind], known))
         if len(known) != before or len(parsed) != len(known):  # parsed new files, or lost some

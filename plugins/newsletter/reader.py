@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,26 +93,71 @@ class RawFile:
 FrontMatters = dict[str, tuple[dict, dict[str, int], int, int]]
 
 
+# A long-lived process (preview) keeps each file it read with its identity as lstat() saw
+# it: a regular file with the same inode, size, mtime and ctime is not read again.
+_read: dict[str, tuple[tuple[int, ...], RawFile]] = {}
+
+
 def read_kind(
-    content_dir: Path, kind: str, root: Path, parsed: FrontMatters | None = None
+    content_dir: Path,
+    kind: str,
+    root: Path,
+    parsed: FrontMatters | None = None,
+    live: bool = False,
 ) -> tuple[list[RawFile], list[Problem]]:
     """Every `*.md` file of one kind, sorted by name, and the problems reading them.
-    `parsed` holds front matter parsed before and takes what is parsed now."""
+    `parsed` holds front matter parsed before and takes what is parsed now; `live` keeps
+    what was read for the next build of this process."""
     folder, root = content_dir / kind, root.resolve()
     if not os.path.lexists(folder):
         return [], []
     reason = refusal(folder, content_dir, "dir")
     if reason:
         return [], [Problem(_relative(folder, root), 1, reason)]
-    files, problems = [], []
+    files, problems, seen = [], [], set()
     shown_folder = _relative(folder / "x", root).rpartition("/")[0]  # one realpath a folder
     for path in sorted(folder.glob("*.md")):
         if path.name.startswith(".#"):
             continue  # an editor's lock file (Emacs), as Pelican's IGNORE_FILES skips it
         shown = f"{shown_folder}/{path.name}" if shown_folder else path.name
-        result = read_file(path, kind, shown, content_dir, parsed)
+        if live:
+            result = _read_live(path, kind, shown, content_dir, parsed, seen)
+        else:
+            result = read_file(path, kind, shown, content_dir, parsed)
         (files if isinstance(result, RawFile) else problems).append(result)
+    if live:  # forget the files of this folder that are gone
+        inside = os.path.join(folder, "")
+        for gone in [p for p in _read if p.startswith(inside) and p not in seen]:
+            del _read[gone]
     return files, problems
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):  # a symlink, a FIFO: read_file judges it each time
+        return None
+    return found.st_ino, found.st_dev, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+def _read_live(
+    path: Path, kind: str, shown: str, content_dir: Path, parsed: FrontMatters | None, seen: set
+) -> RawFile | Problem:
+    """read_file, or the file as the last build of this process read it when lstat() says
+    it is the same file. The identity is taken before reading: a file saved meanwhile
+    counts as changed next time, never as read."""
+    seen.add(str(path))
+    before = _identity(path)
+    known = _read.get(str(path))
+    same = known is not None and before is not None and known[0] == before
+    if same and (known[1].kind, known[1].source.path) == (kind, shown):  # type: ignore[index]
+        return known[1]
+    result = read_file(path, kind, shown, content_dir, parsed)
+    if before and isinstance(result, RawFile):
+        _read[str(path)] = (before, result)
+    return result
 
 
 def read_file(
