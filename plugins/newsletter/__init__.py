@@ -89,7 +89,7 @@ def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo
 
         siteurl = str(settings.get("SITEURL") or "")
         size = int(settings.get("NEWSLETTER_SEARCH_SHARD") or ISSUES_PER_SHARD)
-        seconds, problem = index_site(building, siteurl, keep, wrote, size)
+        seconds, problem = index_site(building, siteurl, keep, wrote, size, memo.identity_of)
         if current.is_dir():
             output_tree.keep_unchanged(building / BUNDLE, current / BUNDLE)
     settings["NEWSLETTER_SEARCH_SECONDS"] = seconds

@@ -30,21 +30,27 @@ class Refused(Exception):
 
 def refusal(path: Path, content_dir: Path, want: str = "file") -> str | None:
     """Why the entry at `path` may not be used as a `want` ("file" or "dir"), or None."""
+    return _checked(path, content_dir, want)[0]
+
+
+def _checked(path: Path, content_dir: Path, want: str) -> tuple[str | None, bool]:
+    """`refusal`, and whether the entry is a symbolic link."""
     try:
         mode = os.lstat(path).st_mode
     except OSError as error:
-        return f"cannot be read: {error.strerror}"
-    if stat.S_ISLNK(mode):
-        real = os.path.realpath(path)
-        if not os.path.lexists(real) or not os.path.exists(path):
-            return "a broken symbolic link: remove it, or point it at a file inside content/"
-        if not _inside(real, os.path.realpath(content_dir)):
-            return (
-                "a symbolic link leaving content/: never read or copied; "
-                "copy the file into content/ instead"
-            )
-        mode = os.stat(real).st_mode
-    return _wrong_type(mode, want)
+        return f"cannot be read: {error.strerror}", False
+    if not stat.S_ISLNK(mode):
+        return _wrong_type(mode, want), False
+    real = os.path.realpath(path)
+    if not os.path.lexists(real) or not os.path.exists(path):
+        return "a broken symbolic link: remove it, or point it at a file inside content/", True
+    if not _inside(real, os.path.realpath(content_dir)):
+        reason = (
+            "a symbolic link leaving content/: never read or copied; "
+            "copy the file into content/ instead"
+        )
+        return reason, True
+    return _wrong_type(os.stat(real).st_mode, want), True
 
 
 def _wrong_type(mode: int, want: str) -> str | None:
@@ -60,14 +66,19 @@ def _inside(real: str, folder: str) -> bool:
     return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def read_content_file(path: Path, content_dir: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_content_file(
+    path: Path, content_dir: Path, limit: int = MAX_FILE_BYTES, real_folder: str | None = None
+) -> bytes:
     """The bytes of a content file, or Refused. Opened without following a last symlink and
-    without blocking, then checked again on the open file: nothing can swap it in between."""
-    reason = refusal(path, content_dir)
+    without blocking, then checked again on the open file: nothing can swap it in between.
+    `real_folder` is the real path of the file's folder, when the caller knows it: a file
+    that is not a link is then opened there without resolving its whole path again."""
+    reason, link = _checked(path, content_dir, "file")
     if reason:
         raise Refused(reason)
+    real = os.path.join(real_folder, path.name) if real_folder and not link else None
     try:
-        fd = os.open(os.path.realpath(path), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        fd = os.open(real or os.path.realpath(path), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError as error:
         raise Refused(f"cannot be read: {error.strerror}") from None
     with os.fdopen(fd, "rb") as file:

@@ -80,6 +80,14 @@ class OutputMemo:
         self.kept += len(names)
         return True
 
+    def identity_of(self, name: str) -> tuple[int, int, int] | None:
+        """(inode, size, mtime) of a file this build linked from the current output, as the
+        memo knows it (no stat() needed); None for any other file."""
+        if name not in self.linked:
+            return None
+        inode, size, mtime = self.known[name][1]
+        return inode, size, mtime
+
     def names_made_by(self, fingerprint: str) -> list[str]:
         """The files the current output holds from `fingerprint` (one made many: a search
         index, an edition); empty when there are none."""

@@ -115,15 +115,16 @@ def read_kind(
     if reason:
         return [], [Problem(_relative(folder, root), 1, reason)]
     files, problems, seen = [], [], set()
+    real_folder = os.path.realpath(folder)  # once, not once a file
     shown_folder = _relative(folder / "x", root).rpartition("/")[0]  # one realpath a folder
     for path in sorted(folder.glob("*.md")):
         if path.name.startswith(".#"):
             continue  # an editor's lock file (Emacs), as Pelican's IGNORE_FILES skips it
         shown = f"{shown_folder}/{path.name}" if shown_folder else path.name
         if live:
-            result = _read_live(path, kind, shown, content_dir, parsed, seen)
+            result = _read_live(path, kind, shown, content_dir, parsed, seen, real_folder)
         else:
-            result = read_file(path, kind, shown, content_dir, parsed)
+            result = read_file(path, kind, shown, content_dir, parsed, real_folder)
         (files if isinstance(result, RawFile) else problems).append(result)
     if live:  # forget the files of this folder that are gone
         inside = os.path.join(folder, "")
@@ -143,7 +144,13 @@ def _identity(path: Path) -> tuple[int, ...] | None:
 
 
 def _read_live(
-    path: Path, kind: str, shown: str, content_dir: Path, parsed: FrontMatters | None, seen: set
+    path: Path,
+    kind: str,
+    shown: str,
+    content_dir: Path,
+    parsed: FrontMatters | None,
+    seen: set,
+    real_folder: str,
 ) -> RawFile | Problem:
     """read_file, or the file as the last build of this process read it when lstat() says
     it is the same file. The identity is taken before reading: a file saved meanwhile
@@ -154,18 +161,23 @@ def _read_live(
     same = known is not None and before is not None and known[0] == before
     if same and (known[1].kind, known[1].source.path) == (kind, shown):  # type: ignore[index]
         return known[1]
-    result = read_file(path, kind, shown, content_dir, parsed)
+    result = read_file(path, kind, shown, content_dir, parsed, real_folder)
     if before and isinstance(result, RawFile):
         _read[str(path)] = (before, result)
     return result
 
 
 def read_file(
-    path: Path, kind: str, shown_path: str, content_dir: Path, parsed: FrontMatters | None = None
+    path: Path,
+    kind: str,
+    shown_path: str,
+    content_dir: Path,
+    parsed: FrontMatters | None = None,
+    real_folder: str | None = None,
 ) -> RawFile | Problem:
     """One content file, or the Problem that stops it; never an exception."""
     try:
-        data = read_content_file(path, content_dir)
+        data = read_content_file(path, content_dir, real_folder=real_folder)
     except Refused as refused:
         return Problem(shown_path, 1, str(refused))
     try:

@@ -66,8 +66,15 @@ class Shard:
         return f"search:{self.name}:{digest.hexdigest()}"
 
 
-def shards(site: Path, issues_per_shard: int = ISSUES_PER_SHARD) -> list[Shard]:
-    """The shards of the pages under `site` (one walk): issue blocks first, then `site`."""
+# A page's identity when the caller already knows it (a file kept from the current output).
+Known = Callable[[str], "tuple[int, int, int] | None"]
+
+
+def shards(
+    site: Path, issues_per_shard: int = ISSUES_PER_SHARD, known: Known | None = None
+) -> list[Shard]:
+    """The shards of the pages under `site` (one walk): issue blocks first, then `site`.
+    `known(name)` may give a page's (inode, size, mtime) instead of a stat()."""
     found: dict[str, Shard] = {}
     for top in sorted(os.listdir(site)):
         if top in SKIPPED or not (site / top).is_dir():
@@ -76,9 +83,9 @@ def shards(site: Path, issues_per_shard: int = ISSUES_PER_SHARD) -> list[Shard]:
             for number in sorted(os.listdir(site / top)):
                 if number.isdigit():
                     shard = found.setdefault(*_issue_shard(int(number), issues_per_shard))
-                    _add_pages(shard, site, f"issues/{number}")
+                    _add_pages(shard, site, f"issues/{number}", known)
         else:
-            _add_pages(found.setdefault("site", Shard("site")), site, top)
+            _add_pages(found.setdefault("site", Shard("site")), site, top, known)
     return sorted((s for s in found.values() if s.pages), key=_order)
 
 
@@ -93,15 +100,18 @@ def _order(shard: Shard) -> tuple[int, int]:
     return (1, 0) if shard.name == "site" else (0, int(parts[1]))
 
 
-def _add_pages(shard: Shard, site: Path, folder: str) -> None:
+def _add_pages(shard: Shard, site: Path, folder: str, known: Known | None) -> None:
     shard.folders.append(folder)
     for directory, _directories, files in os.walk(site / folder):
+        prefix = os.path.relpath(directory, site) + os.sep
         for name in files:
             if name.endswith(".html"):
-                path = os.path.join(directory, name)
-                found = os.stat(path)
-                place = os.path.relpath(path, site)
-                shard.pages.append((place, (found.st_ino, found.st_size, found.st_mtime_ns)))
+                place = prefix + name
+                found = known(place) if known else None
+                if found is None:
+                    info = os.stat(os.path.join(directory, name))
+                    found = info.st_ino, info.st_size, info.st_mtime_ns
+                shard.pages.append((place, found))
 
 
 def command(site: Path, glob: str, bundle: Path) -> list[str]:
@@ -144,13 +154,14 @@ def index_site(
     keep: Callable[[Shard], bool] | None = None,
     wrote: Callable[[Shard], None] | None = None,
     issues_per_shard: int = ISSUES_PER_SHARD,
+    known: Known | None = None,
 ) -> tuple[float, Problem | None]:
     """Index every shard of `site` (in place, under site/pagefind/); `keep(shard)` may keep
     a shard's bundle as it is (True) instead; `wrote(shard)` hears of each one indexed.
     Returns the seconds spent and the first warning."""
     start = time.perf_counter()
     problem, names = None, []
-    for shard in shards(site, issues_per_shard):
+    for shard in shards(site, issues_per_shard, known):
         names.append(shard.name)
         if keep and keep(shard):
             continue
