@@ -302,7 +302,7 @@ def report(row: dict) -> None:
     if "preview" in row:
         times, memory = row["preview"]["times"], row["preview"]["memory"]
         print(
-            "Preview, save to served (10 saves; the watcher waits 50 ms for quiet): "
+            "Preview, save to served (10 saves; the watcher waits 20 ms for quiet): "
             + ", ".join(f"{t:.2f}" for t in times)
             + f" s; median {sorted(times)[len(times) // 2]:.2f} s"
         )

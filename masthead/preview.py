@@ -4,7 +4,7 @@ Each edition is also served as a subscriber sees it (editions/N/preview.html: a 
 subscriber's values, links and images from this build; see subscriber_view.py), made when
 asked for. Rebuilds use the build cache and render only what changed; the search index is
 made again in the background after a rebuild is served (Pagefind re-reads every page), and
-a rebuild that starts meanwhile stops it and starts it again afterwards.
+a rebuild that starts meanwhile stops it, and a successful one starts it again.
 
 The server is an object a test can start and stop; the watch loop takes a stop event, so
 neither needs a terminal or Ctrl-C to end."""
@@ -79,7 +79,12 @@ def watch(
     """Call rebuild(changes) after each batch of changes until `stop` is set."""
     import watchfiles
 
-    for changes in watchfiles.watch(*paths, stop_event=stop, debounce=300, raise_interrupt=False):
+    # A save is one event or a few within milliseconds (an editor writing a temporary file
+    # and renaming it): 20 ms of quiet is enough to group them.
+    changes_seen = watchfiles.watch(
+        *paths, stop_event=stop, debounce=300, step=20, raise_interrupt=False
+    )
+    for changes in changes_seen:
         rebuild(changes)
 
 
@@ -93,11 +98,19 @@ class Preview:
         self.search = SearchIndexer(project.output, say, project.settings)
 
     def subscriber_page(self, path: str) -> str | None:
-        """editions/N/preview.html (any edition folder): the subscriber view, made now."""
-        folder = Path(path).parent
-        if Path(path).name != PREVIEW or not (folder / "email.html").is_file():
+        """editions/N/preview.html: the subscriber view of issue N's edition, made now;
+        None for any other path, or while the edition cannot be read (a swap, a failed
+        build): then the server answers as for any missing file."""
+        folder = Path(path).resolve().parent
+        editions = self.project.output.resolve() / "editions"
+        if Path(path).name != PREVIEW or folder.parent != editions:
             return None
-        return subscriber_view(folder, str(self.project.newsletter.get("public_url") or ""))
+        if not folder.name.isdigit() or not (folder / "email.html").is_file():
+            return None
+        try:
+            return subscriber_view(folder, str(self.project.newsletter.get("public_url") or ""))
+        except (UsageError, OSError):
+            return None
 
     def build(self) -> None:
         from .build import ContentError, build

@@ -72,10 +72,3 @@ def write_preview(folder: Path, public_url: str) -> Path:
     temporary.write_text(subscriber_view(folder, public_url), encoding="utf-8")
     os.replace(temporary, path)
     return path
-
-
-def write_previews(output: Path, public_url: str) -> list[Path]:
-    """A preview for every built edition (the preview server does this after each build)."""
-    editions = output / "editions"
-    folders = sorted(p.parent for p in editions.glob("*/edition.json")) if editions.is_dir() else []
-    return [write_preview(folder, public_url) for folder in folders]

@@ -122,7 +122,8 @@ class Walk:
         """The series box of every part, the series page and its feed show the title."""
         title = self.words(2).title()
         self.files["series/listen.md"] = (
-            f"---\ntitle: {title}\nparts: [Look, Inquire, Summarise]\n---\nThree parts.\n"
+            f"---\ntitle: {title}\nparts: [Look, Inquire, Summarise]\n---\n"
+            f"Three parts on {self.words(2)}.\n"
         )
         return f"series title {title}"
 
@@ -157,16 +158,36 @@ class Walk:
         path.write_text(text.replace("Pass it on:", f"Pass it on ({self.words(1)}):", 1))
         return "_footer.mjml.j2"
 
-    def setting(self) -> str:
-        from pelicanconf import NEWSLETTER
+    def setting(self, which: str | None = None) -> str:
+        """The tagline (every page), the feeds' length, or Jinja's whitespace options (every
+        template compiles to other code: the compiled templates kept must not be reused)."""
+        from pelicanconf import JINJA_ENVIRONMENT, NEWSLETTER
 
-        self.settings["NEWSLETTER"] = {**NEWSLETTER, "tagline": self.words(4)}
-        return "NEWSLETTER tagline"
+        which = which or self.rng.choice(["tagline", "feeds", "jinja"])
+        if which == "tagline":
+            self.settings["NEWSLETTER"] = {**NEWSLETTER, "tagline": self.words(4)}
+        elif which == "feeds":
+            self.settings["FEED_MAX_ITEMS"] = self.rng.randint(1, 3)
+        else:
+            trim = not self.settings.get("JINJA_ENVIRONMENT", JINJA_ENVIRONMENT)["trim_blocks"]
+            self.settings["JINJA_ENVIRONMENT"] = {**JINJA_ENVIRONMENT, "trim_blocks": trim}
+        return f"setting {which}"
+
+    def macros_template(self) -> str:
+        """A template the page templates import: every page showing topics changes."""
+        path = self.theme / "templates" / "_macros.html"
+        path.write_text(path.read_text().replace("Topics:", f"Topics ({self.words(1)}):", 1))
+        return "_macros.html"
+
+    def page(self) -> str:
+        """A page Pelican reads and writes itself (content/pages/)."""
+        self.files["pages/about.md"] = f"Title: About\nSlug: about\n\nAbout {self.words(3)}.\n"
+        return "about page"
 
     EDITS = (
         [edit_body] * 4 + [edit_front_matter] * 4 + [add_article, rename, delete, add_issue]
         + [series_part, web_template, email_template, setting]
-        + [series_title, issue_front_matter, today, drafts]
+        + [series_title, issue_front_matter, today, drafts, macros_template, page]
     )  # fmt: skip
 
     def step(self, edit=None) -> str:
@@ -239,6 +260,16 @@ def walk(
 
 def test_warm_builds_match_cold_builds(tmp_path):
     walk(tmp_path, seed=15, steps=2, every_kind=True)
+
+
+def test_a_jinja_option_change_compiles_the_templates_again(tmp_path):
+    project = Walk(tmp_path / "project", seed=3)
+    warm, cold = tmp_path / "project" / "output", tmp_path / "cold" / "output"
+    project.build(warm, cache=True)
+    project.setting("jinja")  # trim_blocks off: the same sources compile to other code
+    project.build(warm, cache=True)
+    project.build(cold, cache=False)
+    assert snapshot(warm) == snapshot(cold)
 
 
 def test_a_previews_builds_match_cold_builds(tmp_path):

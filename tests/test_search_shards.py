@@ -21,27 +21,52 @@ def test_each_block_of_issues_is_its_own_bundle(tree, tmp_path):
     assert (search / "pagefind-ui.js").is_file() and (search / "pagefind-ui.css").is_file()
 
 
-def test_a_rebuild_indexes_only_the_shard_that_changed(tree, tmp_path):
+def test_a_rebuild_indexes_only_the_shard_that_changed(tree, tmp_path, monkeypatch):
     tree(extra=ONE_ISSUE_A_SHARD)
-    search = tmp_path / "output" / "pagefind"
-    before = {name: (search / name / "pagefind-entry.json").stat() for name in _bundles(search)}
+    indexed = _count_pagefind_runs(monkeypatch)
     two = MINIMAL["articles/two.md"].replace("Body two", "Body two, now with a lighthouse")
     tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
-    after = {name: (search / name / "pagefind-entry.json").stat() for name in _bundles(search)}
-    assert after["issues-1-1"].st_ino == before["issues-1-1"].st_ino  # kept as it was
-    assert after["site"].st_ino == before["site"].st_ino
-    assert after["issues-2-2"].st_ino != before["issues-2-2"].st_ino  # indexed again
+    assert indexed == ["issues-2-2"]  # issue 1's shard and the rest kept as they were
+    search = tmp_path / "output" / "pagefind"
     entry = json.loads((search / "issues-2-2" / "pagefind-entry.json").read_text())
     assert entry["languages"]  # a complete bundle
+    assert sorted(_bundles(search)) == ["issues-1-1", "issues-2-2", "site"]
 
 
-def test_no_shard_is_indexed_again_when_nothing_changed(tree, tmp_path):
+def test_no_shard_is_indexed_again_when_nothing_changed(tree, tmp_path, monkeypatch):
     tree(extra=ONE_ISSUE_A_SHARD)
-    search = tmp_path / "output" / "pagefind"
-    before = {p: p.stat().st_ino for p in search.rglob("*") if p.is_file()}
+    indexed = _count_pagefind_runs(monkeypatch)
     tree(extra=ONE_ISSUE_A_SHARD)
-    after = {p: p.stat().st_ino for p in search.rglob("*") if p.is_file()}
-    assert after == before  # every file of every bundle is the one the last build made
+    assert indexed == []
+    listed = json.loads((tmp_path / "output" / "pagefind" / "shards.json").read_text())
+    assert len(listed) == 3  # every bundle still listed for the search page
+
+
+def test_pages_at_the_top_are_indexed_and_listings_are_not(tree, tmp_path):
+    page = "Title: Colophon\nSlug: colophon\nSave_as: colophon.html\n\nSet in a lighthouse.\n"
+    tree({"pages/colophon.md": page})
+    from newsletter.search import shards
+
+    found = {shard.name: shard for shard in shards(tmp_path / "output")}
+    pages = [name for shard in found.values() for name, _identity in shard.pages]
+    assert "colophon.html" in pages and "colophon.html" in found["site"].glob
+    listings = ("index.html", "404.html", "archive/", "topics/", "search/", "series/index.html")
+    assert not [p for p in pages if p.startswith(listings)]
+
+
+def _count_pagefind_runs(monkeypatch) -> list[str]:
+    """The shards Pagefind indexes from now on, by name."""
+    from newsletter import search
+
+    indexed: list[str] = []
+    real = search.index_shard
+
+    def counted(site, shard, bundle):
+        indexed.append(shard.name)
+        return real(site, shard, bundle)
+
+    monkeypatch.setattr(search, "index_shard", counted)
+    return indexed
 
 
 def _bundles(search):

@@ -3,6 +3,7 @@ sample subscriber's values, this build's images, and a draft's web link on the l
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -74,3 +75,17 @@ def test_preview_server_shows_the_subscriber_view(editor):
         _check_preview(html, editor.output / "editions" / "3")
         image = urllib.request.urlopen(preview.server.url + "images/chart.png", timeout=5)
         assert image.read() == PNG
+
+
+def test_preview_serves_a_subscriber_view_only_for_an_issue_edition_it_can_read(editor):
+    _project(editor)
+    with running_preview() as (preview, _said):
+        folder = editor.output / "editions" / "3"
+        (folder / "edition.json").unlink()  # as during a swap, or after a failed build
+        for path in ("editions/3/preview.html", "proofs/3/preview.html"):
+            try:
+                urllib.request.urlopen(preview.server.url + path, timeout=5)
+            except urllib.error.HTTPError as error:
+                assert error.code == 404, path  # an answer, not a dropped connection
+            else:
+                raise AssertionError(f"{path} served")

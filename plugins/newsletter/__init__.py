@@ -40,7 +40,10 @@ def build_elsewhere(pelican) -> None:
     build_cache = BuildCache.from_settings(settings, project_root(settings))
     if build_cache.enabled:
         jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
-        jinja.setdefault("bytecode_cache", CompiledTemplates(build_cache.path("jinja", "")))
+        options = {**jinja, "extensions": settings.get("JINJA_EXTENSIONS")}
+        jinja.setdefault(
+            "bytecode_cache", CompiledTemplates(build_cache.path("jinja", ""), options)
+        )
         settings["JINJA_ENVIRONMENT"] = jinja
     target = Path(pelican.output_path).resolve()
     pelican.settings["NEWSLETTER_OUTPUT"] = str(target)

@@ -32,7 +32,10 @@ logger = logging.getLogger(__name__)
 
 FORMAT = 1
 DEFAULT_NAME = ".masthead-cache"
+# Every library whose version can change a byte of the output (pages, feeds, calendars,
+# editions): a new version is a new key, so the memo renders everything again.
 LIBRARIES = ("markdown", "mjml-python", "jinja2", "pelican", "PyYAML", "nh3", "markupsafe")
+LIBRARIES += ("feedgenerator", "icalendar", "tzdata", "phonenumbers", "selectolax", "Unidecode")
 _code_version: str | None = None
 
 
@@ -218,9 +221,14 @@ class BuildCache:
 
 class CompiledTemplates(FileSystemBytecodeCache):
     """Jinja's compiled templates in the build cache; one that cannot be written or read
-    is compiled again, nothing worse (the cache may be discarded during a build)."""
+    is compiled again, nothing worse (the cache may be discarded during a build).
 
-    def __init__(self, directory: Path):
+    Jinja finds a compiled template by its name and source only, but what it compiles to
+    also depends on the environment's options (trim_blocks, delimiters, extensions) and
+    Jinja's version: `options` name a folder of their own."""
+
+    def __init__(self, directory: Path, options: dict[str, Any] | None = None):
+        directory = directory / key(code_version(), options or {})[:16]
         directory.mkdir(parents=True, exist_ok=True)
         super().__init__(str(directory))
 

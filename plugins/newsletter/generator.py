@@ -78,7 +78,7 @@ class NewsletterGenerator(Generator):
         output = Path(self.output_path)
         current = Path(self.settings.get("NEWSLETTER_OUTPUT") or output)
         self.memo = OutputMemo.for_build(self.cache, current, output)
-        self.settings["NEWSLETTER_MEMO"] = self.memo  # saved by swap_output, after the swap
+        self.settings["NEWSLETTER_MEMO"] = self.memo  # saved by swap_output, just before the swap
         if self.memo.problem:
             self.cache.problems.append(Problem(str(self.memo.file), 1, self.memo.problem, True))
         today = self.context.get("today")

@@ -5,8 +5,10 @@ the file's identity (inode, size, mtime) when the build that made it was swapped
 build that computes the same fingerprint for the same name, while the current output still
 holds that very file, links it into its own directory instead of rendering it. A file
 changed by anyone else (another build, `--no-cache`, a hand edit) has another identity and
-is rendered again. The memo lives in the build cache, one per output directory, and is
-written only after a successful swap, so a failed build leaves the last good one.
+is rendered again. The memo lives in the build cache, one per output directory; it is
+written when the build is finished, just before the swap (a build that fails earlier leaves
+the last one; a swap that fails after it costs nothing worse than renders, as the identities
+it records then match no file of the output).
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ class OutputMemo:
         self.known: dict[str, tuple[str, Identity]] = self._load() if file else {}
         self.made: dict[str, str] = {}  # name -> fingerprint, this build (kept or written)
         self._by_fingerprint: dict[str, list[str]] | None = None
-        self.kept = self.rendered = 0
         self.linked: set[str] = set()  # names linked from the current output
 
     @classmethod
@@ -62,23 +63,31 @@ class OutputMemo:
 
     def keep(self, names: list[str], fingerprint: str) -> bool:
         """Link `names` (made together from `fingerprint`) from the current output when it
-        holds them as this fingerprint made them; False: render them."""
+        holds them as this fingerprint made them; False: render them, and then none of
+        them is linked (a writer must never write through a link into the live output)."""
         if not self.enabled or not names:
             return False
+        if any(self.known.get(name, ("",))[0] != fingerprint for name in names):
+            return False
+        linked: list[str] = []
         for name in names:
-            known = self.known.get(name)
-            if not known or known[0] != fingerprint:
-                return False
-            if identity(self.current / name) != known[1]:
-                return False
-        for name in names:
+            # Linked first, then checked: the link is the file the new output will hold,
+            # whatever happened to the name in the current output meanwhile.
             if not self._link(name):
-                return False
+                return self._unlink(linked)
+            linked.append(name)
+            if identity(os.path.join(self.building, name)) != self.known[name][1]:
+                return self._unlink(linked)
         for name in names:
             self.made[name] = fingerprint
         self.linked.update(names)
-        self.kept += len(names)
         return True
+
+    def _unlink(self, names: list[str]) -> bool:
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.building, name))
+        return False
 
     def identity_of(self, name: str) -> tuple[int, int, int] | None:
         """(inode, size, mtime) of a file this build linked from the current output, as the
@@ -107,7 +116,6 @@ class OutputMemo:
         if self.enabled:
             for name in names:
                 self.made[name] = fingerprint
-            self.rendered += len(names)
 
     def save(self) -> None:
         """Record what the finished build holds (call after unchanged files are linked to
@@ -132,10 +140,6 @@ class OutputMemo:
         except OSError as error:  # the next build renders more, nothing worse
             temporary.unlink(missing_ok=True)
             logger.debug("cannot write the output memo %s: %s", self.file, error)
-
-    def forget(self) -> None:
-        """A build whose output will not be swapped in: the memo stays as it was."""
-        self.made.clear()
 
     def _load(self) -> dict[str, tuple[str, Identity]]:
         if self.live and str(self.file) in _saved:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,8 +163,11 @@ def _read_live(
     if same and (known[1].kind, known[1].source.path) == (kind, shown):  # type: ignore[index]
         return known[1]
     result = read_file(path, kind, shown, content_dir, parsed, real_folder)
-    if before and isinstance(result, RawFile):
-        _read[str(path)] = (before, result)
+    # A file written within the last second may be written again within the same tick of
+    # the file system's clock, same size, same times: remembered only once it is older.
+    settled = before is not None and time.time_ns() - before[3] > 1_000_000_000
+    if settled and isinstance(result, RawFile):
+        _read[str(path)] = (before, result)  # type: ignore[assignment]
     return result
 
 

@@ -21,7 +21,6 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -36,8 +35,12 @@ BUNDLE = "pagefind"  # the search files, at /pagefind/ in the site
 SHARDS = "shards.json"  # the bundles the search page merges, first one first
 UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
 ISSUES_PER_SHARD = 250
-# Never indexed, whatever they hold: the search files and the email editions.
-SKIPPED = (BUNDLE, "editions")
+# Never indexed, whatever they hold: the search files, the email editions and proofs, and
+# the generated listings, which carry no data-pagefind-body. They stay out of every shard's
+# glob: Pagefind ignores pages without data-pagefind-body only when a run finds one, and a
+# shard of listings alone would index them whole.
+SKIPPED = (BUNDLE, "editions", "proofs", "archive", "topics", "search", "feeds", "theme")
+LISTING_FILES = ("index.html", "404.html")  # at the top and in series/: the home, the index
 
 
 @dataclass
@@ -45,15 +48,14 @@ class Shard:
     """One Pagefind bundle: its name (pagefind/<name>/), its glob and its pages."""
 
     name: str
-    folders: list[str] = field(default_factory=list)  # top-level folders of its pages
+    patterns: list[str] = field(default_factory=list)  # "issues/3/**/*.html", "colophon.html"
     pages: list[tuple[str, tuple[int, int, int]]] = field(default_factory=list)
 
     @property
     def glob(self) -> str:
-        """Pagefind's --glob for exactly this shard's folders."""
-        folders = sorted(set(self.folders))
-        inside = folders[0] if len(folders) == 1 else "{" + ",".join(folders) + "}"
-        return f"{inside}/**/*.html"
+        """Pagefind's --glob for exactly this shard's pages."""
+        patterns = sorted(set(self.patterns))
+        return patterns[0] if len(patterns) == 1 else "{" + ",".join(patterns) + "}"
 
     @functools.cached_property
     def key(self) -> str:
@@ -76,16 +78,24 @@ def shards(
     """The shards of the pages under `site` (one walk): issue blocks first, then `site`.
     `known(name)` may give a page's (inode, size, mtime) instead of a stat()."""
     found: dict[str, Shard] = {}
+    rest = found.setdefault("site", Shard("site"))
     for top in sorted(os.listdir(site)):
-        if top in SKIPPED or not (site / top).is_dir():
-            continue  # top-level files (home, 404) hold nothing to index
-        if top == "issues":
+        if top in SKIPPED:
+            continue
+        if not (site / top).is_dir():
+            if top.endswith(".html") and top not in LISTING_FILES:
+                _add_file(rest, site, top, known)  # a page saved as colophon.html
+        elif top == "issues":
             for number in sorted(os.listdir(site / top)):
                 if number.isdigit():
                     shard = found.setdefault(*_issue_shard(int(number), issues_per_shard))
                     _add_pages(shard, site, f"issues/{number}", known)
+        elif top == "series":  # each series' page; the series index is a listing
+            for slug in sorted(os.listdir(site / top)):
+                if (site / top / slug).is_dir():
+                    _add_pages(rest, site, f"series/{slug}", known)
         else:
-            _add_pages(found.setdefault("site", Shard("site")), site, top, known)
+            _add_pages(rest, site, top, known)
     return sorted((s for s in found.values() if s.pages), key=_order)
 
 
@@ -101,17 +111,25 @@ def _order(shard: Shard) -> tuple[int, int]:
 
 
 def _add_pages(shard: Shard, site: Path, folder: str, known: Known | None) -> None:
-    shard.folders.append(folder)
+    shard.patterns.append(f"{folder}/**/*.html")
     for directory, _directories, files in os.walk(site / folder):
         prefix = os.path.relpath(directory, site) + os.sep
         for name in files:
             if name.endswith(".html"):
-                place = prefix + name
-                found = known(place) if known else None
-                if found is None:
-                    info = os.stat(os.path.join(directory, name))
-                    found = info.st_ino, info.st_size, info.st_mtime_ns
-                shard.pages.append((place, found))
+                shard.pages.append((prefix + name, _identity(site, prefix + name, known)))
+
+
+def _add_file(shard: Shard, site: Path, name: str, known: Known | None) -> None:
+    shard.patterns.append(name)
+    shard.pages.append((name, _identity(site, name, known)))
+
+
+def _identity(site: Path, place: str, known: Known | None) -> tuple[int, int, int]:
+    found = known(place) if known else None
+    if found is None:
+        info = os.stat(site / place)
+        found = info.st_ino, info.st_size, info.st_mtime_ns
+    return found
 
 
 def command(site: Path, glob: str, bundle: Path) -> list[str]:
@@ -142,10 +160,18 @@ def write_entry(site: Path, names: list[str], siteurl: str) -> None:
     root.mkdir(parents=True, exist_ok=True)
     names = [name for name in names if (root / name / "pagefind.js").is_file()]
     paths = [f"{siteurl.rstrip('/')}/{BUNDLE}/{name}/" for name in names]
-    (root / SHARDS).write_text(json.dumps(paths, indent=1) + "\n", encoding="utf-8")
+    _replace(root / SHARDS, (json.dumps(paths, indent=1) + "\n").encode())
     for ui in UI_FILES:
         if names and (root / names[0] / ui).is_file():
-            shutil.copyfile(root / names[0] / ui, root / ui)
+            _replace(root / ui, (root / names[0] / ui).read_bytes())
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """A new file under the name (a preview serves the folder while it is written, and the
+    old file may be a link to the last output's)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def index_site(

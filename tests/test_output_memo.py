@@ -1,0 +1,40 @@
+"""The output memo never leaves part of a group linked: a writer that renders the group
+instead must not write through a link into the live output."""
+
+from __future__ import annotations
+
+import os
+
+from newsletter.output_memo import OutputMemo, identity
+
+
+def test_a_group_that_cannot_be_kept_leaves_no_link_behind(tmp_path):
+    current, building = tmp_path / "output", tmp_path / "building"
+    (current / "feeds").mkdir(parents=True)
+    building.mkdir()
+    names = ["feeds/all.atom.xml", "feeds/all.rss.xml", "feeds/all.json"]
+    for name in names:
+        (current / name).write_text("old feed")
+    memo = OutputMemo(tmp_path / "memo", current, building)
+    memo.known = {name: ("fingerprint", identity(current / name)) for name in names}
+    os.unlink(current / names[1])  # gone from the current output: the group is rendered
+
+    assert memo.keep(names, "fingerprint") is False
+    assert not list(building.rglob("*.*"))  # the first name's link was taken back
+    (building / "feeds").mkdir(exist_ok=True)
+    (building / names[0]).write_text("new feed")
+    assert (current / names[0]).read_text() == "old feed"  # the live output untouched
+
+
+def test_a_file_replaced_in_the_current_output_is_not_kept(tmp_path):
+    current, building = tmp_path / "output", tmp_path / "building"
+    current.mkdir()
+    building.mkdir()
+    (current / "index.html").write_text("made by this fingerprint")
+    memo = OutputMemo(tmp_path / "memo", current, building)
+    memo.known = {"index.html": ("fingerprint", identity(current / "index.html"))}
+    (current / "index.html").unlink()
+    (current / "index.html").write_text("made by another build")  # same name, other file
+
+    assert memo.keep(["index.html"], "fingerprint") is False
+    assert not (building / "index.html").exists()
