@@ -179,6 +179,18 @@ class Walk:
         path.write_text(path.read_text().replace("Topics:", f"Topics ({self.words(1)}):", 1))
         return "_macros.html"
 
+    def move_linked(self) -> str:
+        """The article every generated body links to moves to the other issue: each of
+        those bodies, resolved before, points at its new URL."""
+        text = textwrap.dedent(self.files["articles/one.md"]).lstrip("\n")
+        moved = (
+            text.replace("issue: 1", "issue: 2")
+            if "issue: 1" in text
+            else text.replace("issue: 2", "issue: 1")
+        )
+        self.files["articles/one.md"] = moved
+        return "one.md moved"
+
     def page(self) -> str:
         """A page Pelican reads and writes itself (content/pages/)."""
         self.files["pages/about.md"] = f"Title: About\nSlug: about\n\nAbout {self.words(3)}.\n"
@@ -187,7 +199,7 @@ class Walk:
     EDITS = (
         [edit_body] * 4 + [edit_front_matter] * 4 + [add_article, rename, delete, add_issue]
         + [series_part, web_template, email_template, setting]
-        + [series_title, issue_front_matter, today, drafts, macros_template, page]
+        + [series_title, issue_front_matter, today, drafts, macros_template, page, move_linked]
     )  # fmt: skip
 
     def step(self, edit=None) -> str:

@@ -4,11 +4,13 @@ then reported together as a ContentError: a build never starts from half-valid c
 
 from __future__ import annotations
 
+import copy
 import itertools
 import pickle
 import posixpath
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from markdown import Markdown
@@ -75,19 +77,21 @@ def load_newsletter(
     problems: list[Problem] = []
     raw: dict[str, list[RawFile]] = {}
     build_cache = build_cache or BuildCache(None)
+    live = build_cache.memory is not None  # a preview: files and items kept between builds
     with timing.phase("read: files + YAML"):
         known = build_cache.get("front-matter", _front_matter_key()) or {}
         before, parsed = len(known), {}  # type: FrontMatters
         for kind in KINDS:
-            live = build_cache.memory is not None  # a preview: files kept between builds
             raw[kind], read_problems = read_kind(content_dir, kind, root, known, live)
             problems += read_problems
             parsed.update(_front_matter_of(raw[kind], known))
         if len(known) != before or len(parsed) != len(known):  # parsed new files, or lost some
             _keep_front_matter(build_cache, parsed)
-    series = {s.slug: s for s in _each(_series, raw["series"], problems)}
-    issues = _each(_issue, raw["issues"], problems)
-    articles = _each(_article, raw["articles"], problems)
+    if live:
+        _forget_files_gone(raw)
+    series = {s.slug: s for s in _each(_series, raw["series"], problems, live)}
+    issues = _each(_issue, raw["issues"], problems, live)
+    articles = _each(_article, raw["articles"], problems, live)
     newsletter = Newsletter(sorted(issues, key=lambda i: i.number), articles, series, {})
     broken = _declared_numbers(raw["issues"]) - {issue.number for issue in issues}
     _link(newsletter, problems, DEFAULT_SECTIONS if sections is None else sections, broken)
@@ -95,7 +99,7 @@ def load_newsletter(
         _drop_drafts(newsletter)
     _attach_parts_and_topics(newsletter, problems)
     md = markdown_parser(markdown_settings)
-    links = Links(newsletter.url_of, content_dir, siteurl, problems)
+    links = Links(newsletter.url_of, content_dir, siteurl, problems, live)
     _render_bodies(
         newsletter,
         raw,
@@ -143,19 +147,57 @@ def _front_matter_of(files: list[RawFile], known: FrontMatters) -> FrontMatters:
 # --- one file each -------------------------------------------------------------------------
 
 
-def _each(make, files: list[RawFile], problems: list[Problem]) -> list:
-    """`make` on each file in isolation: whatever one file does, the others are still read."""
+# A long-lived process (preview) keeps each file's checked item and its problems, by the
+# RawFile it was made from (reader.py hands back the same object for an unchanged file).
+_made: dict[int, tuple[RawFile, Any, list[Problem]]] = {}
+
+
+def _each(make, files: list[RawFile], problems: list[Problem], live: bool = False) -> list:
+    """`make` on each file in isolation: whatever one file does, the others are still read.
+    `live`: a file unchanged since this process's last build is not checked again."""
     made = []
     for raw in files:
-        try:
-            item = make(raw, problems)
-        except Exception as error:  # a rule that did not foresee this file: report, go on
-            message = f"cannot read this file: {type(error).__name__}: {preview(str(error))}"
-            problems.append(Problem(raw.source.path, 1, message))
-            continue
+        known = _made.get(id(raw)) if live else None
+        if known is not None and known[0] is raw:
+            item, found = _fresh(known[1]), known[2]
+        else:
+            found = []
+            try:
+                item = make(raw, found)
+            except Exception as error:  # a rule that did not foresee this file: report, go on
+                message = f"cannot read this file: {type(error).__name__}: {preview(str(error))}"
+                found.append(Problem(raw.source.path, 1, message))
+                item = None
+            if live:
+                _made[id(raw)] = (raw, _fresh(item), found)
+        problems += found
         if item:
             made.append(item)
     return made
+
+
+def _forget_files_gone(raw: dict[str, list[RawFile]]) -> None:
+    """Keep only the items of the files read this build (a preview's memory stays flat)."""
+    now = {id(f) for files in raw.values() for f in files}
+    for gone in [key for key in _made if key not in now]:
+        del _made[gone]
+
+
+def _fresh(item: Any) -> Any:
+    """A copy of a checked item as `make` returned it, before this build linked it: the
+    links (issue, series, topics, neighbours, rendered bodies) are set anew each build."""
+    if item is None:
+        return None
+    copied = copy.copy(item)
+    if isinstance(copied, Article):
+        copied.issue, copied.series, copied.topics = None, None, []
+        copied.body_html, copied.body_parsed = "", None
+    elif isinstance(copied, Issue):
+        copied.articles, copied.previous, copied.next = [], None, None
+        copied.welcome_html, copied.welcome_parsed = "", None
+    elif isinstance(copied, Series):
+        copied.articles, copied.description_html = {}, ""
+    return copied
 
 
 def _series(raw: RawFile, problems: list[Problem]) -> Series | None:
@@ -513,6 +555,7 @@ def _render_bodies(
             item.body_html, item.body_parsed = html, tree
         else:
             item.description_html = html
+    links.keep_for_next_build()
 
 
 def _images_without_alt(html: str, raw: RawFile) -> list[Problem]:
@@ -531,26 +574,64 @@ def _images_without_alt(html: str, raw: RawFile) -> list[Problem]:
     return problems
 
 
+# A long-lived process (preview) keeps each body's resolved HTML with the URL each of its
+# links went to: when every target still goes there, the body is not resolved again.
+Resolved = dict[tuple[str, str, str], tuple[str, tuple[tuple[str, str], ...]]]
+_resolved: Resolved = {}
+
+
 class Links:
     """`{filename}x.md` and `{static}/images/y.png` in rendered bodies -> site URLs; a target
     that does not exist is an error naming the body line that holds it."""
 
-    def __init__(self, url_of: dict[str, str], content_dir: Path, siteurl: str, problems: list):
+    def __init__(
+        self,
+        url_of: dict[str, str],
+        content_dir: Path,
+        siteurl: str,
+        problems: list,
+        live: bool = False,
+    ):
         self.url_of, self.content_dir, self.problems = url_of, content_dir, problems
         self.siteurl = siteurl.rstrip("/")
+        self.live, self.used = live, {}  # type: bool, Resolved
 
     def resolve(self, html: str, raw: RawFile) -> str:
         source_dir = _content_path(str(Path(raw.source.path).parent))
+        place = (self.siteurl, source_dir, html)
+        known = _resolved.get(place) if self.live else None
+        if known and all(self._url(target, source_dir) == url for target, url in known[1]):
+            self.used[place] = known
+            return known[0]
+        targets: list[tuple[str, str | None]] = []
 
         def replace(match: re.Match) -> str:
             target = match.group("target")
-            url = resolve_link(target, source_dir, self.url_of)
-            if url is None or (not target.startswith("{filename}") and not self._exists(url)):
+            url = self._url(target, source_dir)
+            targets.append((target, url))
+            if url is None:
                 self._problem(raw, target)
                 return match.group(0)
             return f"{match.group('attr')}{match.group('q')}{self.siteurl}/{url}{match.group('q')}"
 
-        return INTERNAL_LINK.sub(replace, html)
+        resolved = INTERNAL_LINK.sub(replace, html)
+        if self.live and all(url is not None for _target, url in targets):
+            self.used[place] = (resolved, tuple(targets))  # type: ignore[arg-type]
+        return resolved
+
+    def keep_for_next_build(self) -> None:
+        """What this build resolved, for the next one of this process (only that: a
+        preview's memory stays flat)."""
+        global _resolved
+        if self.live:
+            _resolved = self.used
+
+    def _url(self, target: str, source_dir: str) -> str | None:
+        """Where a link goes, or None when its target does not exist."""
+        url = resolve_link(target, source_dir, self.url_of)
+        if url is None or (not target.startswith("{filename}") and not self._exists(url)):
+            return None
+        return url
 
     def _exists(self, url: str) -> bool:
         return (self.content_dir / url.partition("#")[0]).is_file()
