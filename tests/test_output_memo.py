@@ -38,3 +38,22 @@ def test_a_file_replaced_in_the_current_output_is_not_kept(tmp_path):
 
     assert memo.keep(["index.html"], "fingerprint") is False
     assert not (building / "index.html").exists()
+
+
+def test_a_previews_rebuild_in_place_keeps_proofs_and_search_and_drops_what_went(tree, tmp_path):
+    live = {"NEWSLETTER_LIVE": True}
+    tree(extra=live)  # the memo learns the whole output
+    output = tmp_path / "output"
+    (output / "proofs" / "2").mkdir(parents=True)
+    (output / "proofs" / "2" / "index.html").write_text("a proof sheet")
+    (output / "pagefind" / "site").mkdir(parents=True)  # as the preview's indexer makes it
+    (output / "pagefind" / "site" / "pagefind.js").write_text("an index")
+    workshop = output / "issues" / "2" / "workshop" / "index.html"
+    assert workshop.is_file()
+
+    tree({"articles/workshop.md": None}, extra=live)  # in place: the article goes
+
+    assert not workshop.exists() and not workshop.parent.exists()
+    assert (output / "proofs" / "2" / "index.html").read_text() == "a proof sheet"
+    assert (output / "pagefind" / "site" / "pagefind.js").read_text() == "an index"
+    assert "workshop" not in (output / "issues" / "2" / "index.html").read_text()

@@ -59,8 +59,11 @@ def swap_output(pelican) -> None:
     if not building.is_dir():
         return
     memo = settings.get("NEWSLETTER_MEMO") or OutputMemo(None, target, building)
+    if memo.in_place:
+        update_in_place(building, target, memo)
+        return
     with timing.phase("keep unchanged files"):
-        output_tree.keep_unchanged(building, target, frozenset(memo.linked))
+        memo.written(output_tree.keep_unchanged(building, target, frozenset(memo.linked)))
     index_search(settings, building, target, memo)
     for name in KEPT:
         if (target / name).is_dir() and not (building / name).exists():
@@ -69,6 +72,21 @@ def swap_output(pelican) -> None:
         memo.save()
     output_tree.swap(building, target, background=bool(settings.get(LIVE)))
     logger.info("Output written to %s", target)
+
+
+def update_in_place(building: Path, target: Path, memo: OutputMemo) -> None:
+    """A preview's rebuild (NEWSLETTER_LIVE) once the memo knows the whole output: the files
+    this build wrote are renamed into the served output one by one, the files it no longer
+    makes are removed, and nothing else is touched (no directory of links, no swap; a
+    reader of the preview may see the pages of both builds for a few milliseconds)."""
+    with timing.phase("keep unchanged files"):
+        written = output_tree.keep_unchanged(building, target, frozenset())
+        memo.written(written)
+        output_tree.move_into(building, target, written)
+        output_tree.remove(target, memo.gone())
+        memo.save()
+    output_tree.recycle_later(building, target)
+    logger.info("Output updated in %s", target)
 
 
 def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:

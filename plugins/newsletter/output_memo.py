@@ -23,7 +23,11 @@ from .cache import BuildCache, key
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: every file of the output is recorded, a page Pelican wrote too
+WRITTEN = "written"  # the fingerprint of a file the memo cannot tell the inputs of
+# Never removed by an in-place build: made after it by others (proof sheets, a preview's
+# search index).
+NOT_OURS = ("pagefind/", "proofs/")
 # The memo a long-lived process (preview, NEWSLETTER_LIVE) saved last, by file: not read
 # back from disk each build.
 _saved: dict[str, dict] = {}
@@ -48,6 +52,9 @@ class OutputMemo:
         self.made: dict[str, str] = {}  # name -> fingerprint, this build (kept or written)
         self._by_fingerprint: dict[str, list[str]] | None = None
         self.linked: set[str] = set()  # names linked from the current output
+        # A preview builds into the current output itself once the memo knows every file of
+        # it: only rendered files are written, and nothing is linked.
+        self.in_place = live and bool(self.known) and current.is_dir()
 
     @classmethod
     def for_build(cls, build_cache: BuildCache, current: Path, building: Path) -> OutputMemo:
@@ -69,6 +76,11 @@ class OutputMemo:
             return False
         if any(self.known.get(name, ("",))[0] != fingerprint for name in names):
             return False
+        if self.in_place:
+            current = [identity(os.path.join(self.current, name)) for name in names]
+            if current != [self.known[name][1] for name in names]:
+                return False
+            return self._kept(names, fingerprint)
         linked: list[str] = []
         for name in names:
             # Linked first, then checked: the link is the file the new output will hold,
@@ -78,10 +90,24 @@ class OutputMemo:
             linked.append(name)
             if identity(os.path.join(self.building, name)) != self.known[name][1]:
                 return self._unlink(linked)
+        return self._kept(names, fingerprint)
+
+    def _kept(self, names: list[str], fingerprint: str) -> bool:
         for name in names:
             self.made[name] = fingerprint
         self.linked.update(names)
         return True
+
+    def written(self, names: list[str]) -> None:
+        """Files of the build that no fingerprint made (Pelican's pages, the theme's files):
+        recorded so that an in-place build knows when they are gone."""
+        if self.enabled:
+            for name in names:
+                self.made.setdefault(name, WRITTEN)
+
+    def gone(self) -> list[str]:
+        """The files the last build had that this one does not make."""
+        return [n for n in self.known if n not in self.made and not n.startswith(NOT_OURS)]
 
     def _unlink(self, names: list[str]) -> bool:
         for name in names:
@@ -119,15 +145,19 @@ class OutputMemo:
 
     def save(self) -> None:
         """Record what the finished build holds (call after unchanged files are linked to
-        the current output's and before the swap: identities survive the rename)."""
+        the current output's and before the swap: identities survive the rename; in place,
+        after the written files are moved in)."""
         if not self.enabled:
             return
+        root = self.current if self.in_place else self.building
         entries = {}
+        if self.in_place:  # the search index a preview makes itself: as it was
+            entries = {n: v for n, v in self.known.items() if n.startswith(NOT_OURS)}
         for name, fingerprint in self.made.items():
             if name in self.linked:  # the current output's file, as the memo knew it
                 entries[name] = self.known[name]
                 continue
-            found = identity(os.path.join(self.building, name))
+            found = identity(os.path.join(root, name))
             if found:
                 entries[name] = (fingerprint, found)
         temporary = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")

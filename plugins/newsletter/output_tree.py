@@ -68,28 +68,62 @@ def settle() -> None:
         _recycling = None
 
 
-def keep_unchanged(building: Path, current: Path, linked: frozenset[str] = frozenset()) -> int:
+def keep_unchanged(
+    building: Path, current: Path, linked: frozenset[str] = frozenset()
+) -> list[str]:
     """Every file of `building` equal to the one at its path in `current` becomes that file;
-    directories left empty (a page that went away) are removed. Returns the files kept.
-    `linked` names files already linked to the current output's (by the output memo)."""
-    kept = 0
+    directories left empty (a page that went away) are removed. `linked` names files already
+    linked to the current output's (by the output memo). Returns the names of the others,
+    the files this build wrote."""
+    written = []
     for folder, _directories, files in os.walk(building, topdown=False):
         relative = os.path.relpath(folder, building)
         prefix = "" if relative == "." else relative + os.sep
         for name in files:
             if prefix + name in linked:
-                kept += 1
                 continue
+            written.append(prefix + name)
             new = os.path.join(folder, name)
-            old = os.path.join(current, prefix + name)
-            same = _same_file(new, old)
-            if same == "bytes":
-                _replace_with(old, new)
-            kept += bool(same)
+            if _same_file(new, os.path.join(current, prefix + name)) == "bytes":
+                _replace_with(os.path.join(current, prefix + name), new)
         if not files and folder != str(building):
             with contextlib.suppress(OSError):  # only an empty one: its children came first
                 os.rmdir(folder)
-    return kept
+    return written
+
+
+def move_into(building: Path, current: Path, names: list[str]) -> None:
+    """A preview's build in place: each written file renamed into the current output (one
+    already the same file stays as it is)."""
+    made: set[str] = set()
+    for name in names:
+        folder = os.path.dirname(name)
+        if folder not in made:
+            os.makedirs(os.path.join(current, folder), exist_ok=True)
+            made.add(folder)
+        os.replace(os.path.join(building, name), os.path.join(current, name))
+
+
+def remove(current: Path, names: list[str]) -> None:
+    """Files gone from the output, and the folders they leave empty."""
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(current, name))
+        folder = os.path.dirname(name)
+        while folder:
+            try:
+                os.rmdir(os.path.join(current, folder))
+            except OSError:  # not empty (or gone): the folders above are not empty either
+                break
+            folder = os.path.dirname(folder)
+
+
+def recycle_later(building: Path, target: Path) -> None:
+    """A finished in-place build's directory (folders only now), made the spare in a
+    thread (the next build waits for it)."""
+    global _recycling
+    _recycling = threading.Thread(target=_recycle, args=(building, target))
+    _recycling.start()
 
 
 def discard(building: Path, target: Path) -> None:
