@@ -124,6 +124,11 @@ class Preview:
             self.say(f"{error}; pages show these errors until a build succeeds")
             self.server.state.built([*map(str, error.problems), str(error)])  # shown in pages
             return
+        except OSError as error:  # a disk or output problem: said, and the preview goes on
+            message = f"the build could not write {error.filename or 'the output'}: {error}"
+            self.say(message)
+            self.server.state.built([message])
+            return
         for warning in [*map(str, report.warnings), *report.pelican_warnings]:
             self.say(warning)
         self.server.state.built()  # open pages reload

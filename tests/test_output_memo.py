@@ -57,3 +57,54 @@ def test_a_previews_rebuild_in_place_keeps_proofs_and_search_and_drops_what_went
     assert (output / "proofs" / "2" / "index.html").read_text() == "a proof sheet"
     assert (output / "pagefind" / "site" / "pagefind.js").read_text() == "an index"
     assert "workshop" not in (output / "issues" / "2" / "index.html").read_text()
+
+
+def _cold_equals(tree_output, tmp_path, build):
+    from test_incremental import snapshot
+
+    build(tmp_path / "cold" / "output", live=False, cache=False)
+    return snapshot(tree_output, True) == snapshot(tmp_path / "cold" / "output", True)
+
+
+def _builder(tmp_path, content):
+    from conftest import ROOT, TODAY
+
+    from masthead import build as site
+
+    def build(output, live=True, cache=True):
+        extra = {"NEWSLETTER_TODAY": TODAY, "NEWSLETTER_LIVE": live, "NEWSLETTER_WORKERS": 1}
+        site.build(ROOT / "pelicanconf.py", output, content=content, extra=extra, cache=cache)
+
+    return build
+
+
+def test_a_build_between_two_preview_builds_is_not_taken_for_the_previews(tmp_path):
+    """The memo a preview kept in memory knows the output it updated; a `build` (here with
+    the cache off) swaps in another one, whose files the next preview build must judge."""
+    from conftest import MINIMAL, write_tree
+
+    content = write_tree(tmp_path, MINIMAL)
+    build, output = _builder(tmp_path, content), tmp_path / "output"
+    build(output)
+    build(output)
+    zed = "---\ntitle: Zebras at the desk\nissue: 2\ntopics: [Zebras]\n---\nStripes.\n"
+    write_tree(tmp_path, {"articles/zed.md": zed})
+    build(output, live=False, cache=False)  # `build --no-cache`: no memo saved
+    write_tree(tmp_path, {"articles/zed.md": None})
+    build(output)  # the preview again
+    assert not (output / "topics" / "zebras").exists()
+    assert _cold_equals(output, tmp_path, build)
+
+
+def test_a_file_that_becomes_a_folder_in_a_preview(tmp_path):
+    from conftest import MINIMAL, write_tree
+
+    content = write_tree(tmp_path, {**MINIMAL, "images/pics": "a file"})
+    build, output = _builder(tmp_path, content), tmp_path / "output"
+    build(output)
+    build(output)
+    (content / "images" / "pics").unlink()
+    write_tree(tmp_path, {"images/pics/a.txt": "now a folder"})
+    build(output)  # in place: the file in the way goes first
+    assert (output / "images" / "pics" / "a.txt").read_text() == "now a folder"
+    assert _cold_equals(output, tmp_path, build)

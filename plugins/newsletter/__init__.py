@@ -80,11 +80,15 @@ def update_in_place(building: Path, target: Path, memo: OutputMemo) -> None:
     makes are removed, and nothing else is touched (no directory of links, no swap; a
     reader of the preview may see the pages of both builds for a few milliseconds)."""
     with timing.phase("keep unchanged files"):
-        written = output_tree.keep_unchanged(building, target, frozenset())
-        memo.written(written)
-        output_tree.move_into(building, target, written)
-        output_tree.remove(target, memo.gone())
-        memo.save()
+        try:
+            written = output_tree.keep_unchanged(building, target, frozenset())
+            memo.written(written)
+            output_tree.remove(target, memo.gone())  # first: a file may become a folder
+            output_tree.move_into(building, target, written)
+            memo.save()
+        except BaseException:
+            memo.forget()  # the output is half updated: the next build swaps a whole one
+            raise
     output_tree.recycle_later(building, target)
     logger.info("Output updated in %s", target)
 

@@ -23,7 +23,7 @@ from .cache import BuildCache, key
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: every file of the output is recorded, a page Pelican wrote too
+FORMAT = 3  # 2: every file of the output is recorded; 3: and the output directory itself
 WRITTEN = "written"  # the fingerprint of a file the memo cannot tell the inputs of
 # Never removed by an in-place build: made after it by others (proof sheets, a preview's
 # search index).
@@ -42,19 +42,31 @@ def identity(path: str | Path) -> Identity | None:
     return found.st_ino, found.st_size, found.st_mtime_ns
 
 
+def _folder(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 class OutputMemo:
     """What the current output was made from; `OutputMemo.off()` reuses nothing."""
 
     def __init__(self, file: Path | None, current: Path, building: Path, live: bool = False):
         self.file, self.current, self.building, self.live = file, current, building, live
         self.problem: str | None = None  # why a memo that was there could not be read
+        self.folder: tuple[int, int] | None = None  # (device, inode) of the output it knew
         self.known: dict[str, tuple[str, Identity]] = self._load() if file else {}
         self.made: dict[str, str] = {}  # name -> fingerprint, this build (kept or written)
         self._by_fingerprint: dict[str, list[str]] | None = None
         self.linked: set[str] = set()  # names linked from the current output
         # A preview builds into the current output itself once the memo knows every file of
-        # it: only rendered files are written, and nothing is linked.
-        self.in_place = live and bool(self.known) and current.is_dir()
+        # it: only rendered files are written, and nothing is linked. The memo knows them
+        # when the output is the very directory it was saved with: any other build swaps in
+        # a new directory (a build without the cache too), and an in-place update that
+        # failed forgets the memo.
+        self.in_place = live and bool(self.known) and self.folder == _folder(current)
 
     @classmethod
     def for_build(cls, build_cache: BuildCache, current: Path, building: Path) -> OutputMemo:
@@ -150,6 +162,7 @@ class OutputMemo:
         if not self.enabled:
             return
         root = self.current if self.in_place else self.building
+        folder = _folder(root)  # the building directory becomes the output by a rename
         entries = {}
         if self.in_place:  # the search index a preview makes itself: as it was
             entries = {n: v for n, v in self.known.items() if n.startswith(NOT_OURS)}
@@ -163,19 +176,28 @@ class OutputMemo:
         temporary = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(pickle.dumps((FORMAT, entries), pickle.HIGHEST_PROTOCOL))
+            data = pickle.dumps((FORMAT, folder, entries), pickle.HIGHEST_PROTOCOL)
+            temporary.write_bytes(data)
             os.replace(temporary, self.file)
             if self.live:
-                _saved[str(self.file)] = entries
+                _saved[str(self.file)] = (folder, entries)
         except OSError as error:  # the next build renders more, nothing worse
             temporary.unlink(missing_ok=True)
             logger.debug("cannot write the output memo %s: %s", self.file, error)
 
+    def forget(self) -> None:
+        """Throw the memo away (an in-place update that failed half-way): the next build
+        renders everything and swaps."""
+        _saved.pop(str(self.file), None)
+        if self.file is not None:
+            self.file.unlink(missing_ok=True)
+
     def _load(self) -> dict[str, tuple[str, Identity]]:
         if self.live and str(self.file) in _saved:
-            return _saved[str(self.file)]
+            self.folder, entries = _saved[str(self.file)]
+            return entries
         try:
-            version, entries = pickle.loads(self.file.read_bytes())
+            version, self.folder, entries = pickle.loads(self.file.read_bytes())
         except FileNotFoundError:
             return {}
         except Exception as error:  # a damaged memo costs one full render, nothing more

@@ -94,14 +94,30 @@ def keep_unchanged(
 
 def move_into(building: Path, current: Path, names: list[str]) -> None:
     """A preview's build in place: each written file renamed into the current output (one
-    already the same file stays as it is)."""
+    already the same file stays as it is). A file or folder in the way of one (a file that
+    became a folder, or the reverse) is removed first. edition.json files come last: a
+    reader of an edition sees its new files before the meta that names their hashes."""
     made: set[str] = set()
-    for name in names:
+    for name in sorted(names, key=lambda n: os.path.basename(n) == "edition.json"):
         folder = os.path.dirname(name)
         if folder not in made:
-            os.makedirs(os.path.join(current, folder), exist_ok=True)
+            _make_folder(current, folder)
             made.add(folder)
-        os.replace(os.path.join(building, name), os.path.join(current, name))
+        target = os.path.join(current, name)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        os.replace(os.path.join(building, name), target)
+
+
+def _make_folder(current: Path, folder: str) -> None:
+    """current/folder as a directory, whatever file stood where one of its parts goes."""
+    path = str(current)
+    for part in [p for p in folder.split(os.sep) if p]:
+        path = os.path.join(path, part)
+        if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+            os.unlink(path)
+        if not os.path.isdir(path):
+            os.mkdir(path)
 
 
 def remove(current: Path, names: list[str]) -> None:
