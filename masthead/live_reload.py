@@ -17,7 +17,7 @@ from collections.abc import Callable
 from html import escape
 
 STATE_PATH = "/__masthead/state"
-POLL_MS = 400
+POLL_MS = 150  # an open page reloads within this much of a rebuild (a cheap local request)
 
 SCRIPT = f"""<script data-masthead-live-reload>
 (function () {{

@@ -152,6 +152,7 @@ class Preview:
             watch(watched(self.project), lambda changes: self.build(), stop)
         finally:
             self.search.stop()
+            self.search.clean()
             self.server.stop()
 
 
@@ -184,6 +185,14 @@ class SearchIndexer:
             self.thread.join()
             self.thread = None
 
+    def clean(self) -> None:
+        """Remove what a stopped run left (the preview is ending)."""
+        shutil.rmtree(self._fresh, ignore_errors=True)
+
+    @property
+    def _fresh(self) -> Path:
+        return self.output.parent / f".{self.output.name}-search-{os.getpid()}"
+
     def _run(self) -> None:
         found = shards(self.output, self.size)
         for shard in found:
@@ -196,7 +205,7 @@ class SearchIndexer:
 
     def _index(self, shard: Shard, bundle: Path) -> bool:
         """One shard into a fresh folder, then swapped in; False when stopped or failed."""
-        fresh = self.output.parent / f".{self.output.name}-search-{os.getpid()}"
+        fresh = self._fresh
         shutil.rmtree(fresh, ignore_errors=True)
         with self.lock:
             if self.stopped.is_set():
@@ -207,11 +216,12 @@ class SearchIndexer:
                 stderr=subprocess.PIPE,
             )
         _out, errors = self.process.communicate()
-        if self.stopped.is_set() or self.process.returncode:
+        if self.stopped.is_set():  # a save: its build waits for this thread, so no cleanup
+            return False  # here (the next run clears `fresh` before it starts)
+        if self.process.returncode:
             shutil.rmtree(fresh, ignore_errors=True)
-            if not self.stopped.is_set():
-                lines = errors.decode(errors="replace").strip().splitlines() or ["no index"]
-                self.say(f"search index not updated: {lines[-1]}")
+            lines = errors.decode(errors="replace").strip().splitlines() or ["no index"]
+            self.say(f"search index not updated: {lines[-1]}")
             return False
         old = fresh.with_name(fresh.name + "-old")
         if bundle.exists():
