@@ -79,6 +79,21 @@ def keys_with(*parts: Any, last: list[Any]) -> list[str]:
     return found
 
 
+# Settings that name this build's directories, steer only how it runs, or are set by the
+# build itself; drafts change the model, which every key that depends on it shows.
+VOLATILE_SETTINGS = frozenset({
+    "OUTPUT_PATH", "NEWSLETTER_OUTPUT", "NEWSLETTER_SETTINGS_FILE", "NEWSLETTER_CACHE",
+    "NEWSLETTER_WORKERS", "NEWSLETTER_MIN_ITEMS", "NEWSLETTER_DRAFTS", "PLUGINS",
+    "NEWSLETTER_LIVE", "NEWSLETTER_MEMO", "NEWSLETTER_REFUSED",
+    "NEWSLETTER_SEARCH_SECONDS", "NEWSLETTER_SEARCH_PROBLEM",
+})  # fmt: skip
+
+
+def settings_key(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings as a cache key sees them: the ones that can shape output."""
+    return {name: value for name, value in settings.items() if name not in VOLATILE_SETTINGS}
+
+
 def _canonical(value: Any) -> str:
     # Values JSON cannot hold (functions, compiled patterns in Pelican's settings) count by
     # their type only: their repr carries a memory address that changes every run.
@@ -240,7 +255,7 @@ class CompiledTemplates(FileSystemBytecodeCache):
 
     def dump_bytecode(self, bucket) -> None:
         try:
-            self.directory and os.makedirs(self.directory, exist_ok=True)
+            os.makedirs(self.directory, exist_ok=True)  # the cache may be discarded meanwhile
             super().dump_bytecode(bucket)
         except OSError as error:
             logger.debug("cannot keep a compiled template: %s", error)

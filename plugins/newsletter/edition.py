@@ -195,7 +195,7 @@ def _keys(
     shared = cache_key.key(
         cache_key.code_version(),
         cache_key.tree_version(templates.template_dir),
-        settings_key(settings),
+        cache_key.settings_key(settings),
     )
     return [cache_key.key(shared, _fingerprint(view)) for view in views]
 
@@ -209,15 +209,6 @@ def _render_order(views: list[EditionView]) -> list[int]:
 def _path(view: EditionView) -> str:
     """The edition's directory under editions/: the issue number, or series/<slug>/<part>."""
     return view.part.path if view.part else str(view.issue.number)
-
-
-def settings_key(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings as a cache key sees them: without the ones that name this build's
-    directories or only steer how it runs."""
-    volatile = {"OUTPUT_PATH", "NEWSLETTER_OUTPUT", "NEWSLETTER_SETTINGS_FILE", "NEWSLETTER_CACHE"}
-    volatile |= {"NEWSLETTER_WORKERS", "NEWSLETTER_MIN_ITEMS", "NEWSLETTER_DRAFTS", "PLUGINS"}
-    volatile |= {"NEWSLETTER_LIVE", "NEWSLETTER_MEMO", "NEWSLETTER_SEARCH_SECONDS"}
-    return {name: value for name, value in settings.items() if name not in volatile}
 
 
 def _fingerprint(view: EditionView) -> list[Any]:

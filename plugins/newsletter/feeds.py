@@ -94,7 +94,8 @@ def write_feeds(
 
 class _Writer:
     def __init__(self, settings: dict, newsletter: Newsletter, memo=None, fingerprints=None):
-        self.memo, self.fingerprints, self.made = memo, fingerprints, None
+        self.memo, self.fingerprints = memo, fingerprints
+        self.made: dict[str, str] = {}  # feed stem -> the fingerprint its files are made of
         self.base = site_base(settings)
         self.language = settings.get("DEFAULT_LANG", "en")
         self.links = Absolutiser(self.base, str(settings.get("SITEURL") or ""), newsletter.url_of)
@@ -143,15 +144,14 @@ class _Writer:
 
     def kept(self, stem: str, issues: list[Issue], articles: list[Article], *shown) -> bool:
         """Whether the feed's files stay as the current output has them."""
-        self.made = None
         if self.memo is None or self.fingerprints is None:
             return False
-        self.made = self.fingerprints.feed(stem, issues, articles, *shown)
-        return self.memo.keep(_names(stem), self.made)
+        self.made[stem] = self.fingerprints.feed(stem, issues, articles, *shown)
+        return self.memo.keep(_names(stem), self.made[stem])
 
     def write(self, feed: Feed, output: Path) -> None:
-        if self.memo is not None and self.made is not None:
-            self.memo.wrote(_names(feed.stem), self.made)
+        if self.memo is not None and feed.stem in self.made:
+            self.memo.wrote(_names(feed.stem), self.made[feed.stem])
         path = output / feed.stem
         path.parent.mkdir(parents=True, exist_ok=True)
         for kind, suffix in ((Atom1Feed, ".atom.xml"), (Rss201rev2Feed, ".rss.xml")):

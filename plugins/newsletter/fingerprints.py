@@ -39,7 +39,7 @@ class Fingerprints:
         self.newsletter = newsletter
         self.env = env
         self.today = today.isoformat() if isinstance(today, datetime.date) else str(today)
-        self.salt = cache.key(cache.code_version(), _settings_key(settings))
+        self.salt = cache.key(cache.code_version(), cache.settings_key(settings))
         self._templates: dict[str, str] = {}
         # by id(): the model lives as long as this object (one build)
         self._digests: dict[int, str] = {}
@@ -197,13 +197,3 @@ def _used_templates(env: Environment, source: str) -> list[str] | None:
             names.append(tokens[index + 1][1])
     _used[source] = names
     return names
-
-
-def _settings_key(settings: dict) -> dict:
-    """The settings that can shape output (not the ones naming this build's directories)."""
-    volatile = {"OUTPUT_PATH", "NEWSLETTER_OUTPUT", "NEWSLETTER_SETTINGS_FILE", "NEWSLETTER_CACHE"}
-    volatile |= {"NEWSLETTER_WORKERS", "NEWSLETTER_MIN_ITEMS", "PLUGINS", "NEWSLETTER_REFUSED"}
-    volatile |= {"NEWSLETTER_SEARCH_SECONDS", "NEWSLETTER_SEARCH_PROBLEM", "NEWSLETTER_MEMO"}
-    # Drafts change the model (draft issues and their articles), which fingerprints show.
-    volatile |= {"NEWSLETTER_LIVE", "NEWSLETTER_DRAFTS"}
-    return {name: value for name, value in settings.items() if name not in volatile}

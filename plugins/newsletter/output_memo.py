@@ -51,7 +51,7 @@ def _folder(path: Path) -> tuple[int, int] | None:
 
 
 class OutputMemo:
-    """What the current output was made from; `OutputMemo.off()` reuses nothing."""
+    """What the current output was made from; `OutputMemo(None, …)` reuses nothing."""
 
     def __init__(self, file: Path | None, current: Path, building: Path, live: bool = False):
         self.file, self.current, self.building, self.live = file, current, building, live

@@ -46,7 +46,6 @@ def swap(building: Path, target: Path, background: bool = False) -> None:
     """Swap `building` in (after `keep_unchanged`: then only changed files are new). The
     old output's files are removed afterwards, in a thread with `background` (a preview
     serves the new output meanwhile; the next build, or the interpreter's exit, waits)."""
-    global _recycling
     retired = target.with_name(RETIRED.format(name=target.name, pid=os.getpid()))
     if target.exists():
         target.rename(retired)
@@ -54,8 +53,7 @@ def swap(building: Path, target: Path, background: bool = False) -> None:
     if not retired.exists():
         return
     if background:
-        _recycling = threading.Thread(target=_recycle, args=(retired, target))
-        _recycling.start()
+        recycle_later(retired, target)
     else:
         _recycle(retired, target)
 
@@ -84,7 +82,7 @@ def keep_unchanged(
                 continue
             written.append(prefix + name)
             new = os.path.join(folder, name)
-            if _same_file(new, os.path.join(current, prefix + name)) == "bytes":
+            if _same_bytes(new, os.path.join(current, prefix + name)):
                 _replace_with(os.path.join(current, prefix + name), new)
         if not files and folder != str(building):
             with contextlib.suppress(OSError):  # only an empty one: its children came first
@@ -134,11 +132,11 @@ def remove(current: Path, names: list[str]) -> None:
             folder = os.path.dirname(folder)
 
 
-def recycle_later(building: Path, target: Path) -> None:
-    """A finished in-place build's directory (folders only now), made the spare in a
-    thread (the next build waits for it)."""
+def recycle_later(tree: Path, target: Path) -> None:
+    """`_recycle` in a thread (the next build waits for it): the old output after a swap,
+    or a finished in-place build's directory (folders only by then)."""
     global _recycling
-    _recycling = threading.Thread(target=_recycle, args=(building, target))
+    _recycling = threading.Thread(target=_recycle, args=(tree, target))
     _recycling.start()
 
 
@@ -157,19 +155,17 @@ def files_under(building: Path, folder: str) -> list[str]:
     return found
 
 
-def _same_file(new: str, old: str) -> str | None:
-    """ "linked": already the current output's file (kept by the output memo); "bytes": the
-    same bytes in another file; None: a change."""
+def _same_bytes(new: str, old: str) -> bool:
+    """The same bytes in another file (already the very file, as the output memo links
+    it: nothing to replace)."""
     try:
         a, b = os.stat(new), os.stat(old)
-        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
-            return "linked"
-        if a.st_size != b.st_size:
-            return None
+        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) or a.st_size != b.st_size:
+            return False
         with open(new, "rb") as one, open(old, "rb") as other:
-            return "bytes" if one.read() == other.read() else None
+            return one.read() == other.read()
     except OSError:  # no such file in the current output (or unreadable): a change
-        return None
+        return False
 
 
 def _replace_with(old: str, new: str) -> None:

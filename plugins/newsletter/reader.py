@@ -117,7 +117,7 @@ def read_kind(
         return [], [Problem(_relative(folder, root), 1, reason)]
     files, problems, seen = [], [], set()
     real_folder = os.path.realpath(folder)  # once, not once a file
-    shown_folder = _relative(folder / "x", root).rpartition("/")[0]  # one realpath a folder
+    shown_folder = _shown(real_folder, folder, root)
     for path in sorted(folder.glob("*.md")):
         if path.name.startswith(".#"):
             continue  # an editor's lock file (Emacs), as Pelican's IGNORE_FILES skips it
@@ -229,6 +229,14 @@ def _yaml_problem(path: str, error: yaml.YAMLError) -> Problem:
     line = mark.line + 2 if mark else 2  # +1 for 1-based, +1 for the opening dashes
     reason = getattr(error, "problem", None) or str(error).splitlines()[0]
     return Problem(path, line, f"bad YAML in front matter: {reason[:200]}")
+
+
+def _shown(real_folder: str, folder: Path, root: Path) -> str:
+    """A folder as messages show it (see _relative), from its real path."""
+    try:
+        return Path(real_folder).relative_to(root).as_posix()
+    except ValueError:
+        return folder.as_posix()
 
 
 def _relative(path: Path, root: Path) -> str:

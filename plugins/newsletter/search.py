@@ -199,6 +199,7 @@ def index_site(
     return time.perf_counter() - start, problem
 
 
+@functools.cache
 def _version() -> str:
     try:
         return metadata.version("pagefind")
