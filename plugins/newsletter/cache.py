@@ -56,11 +56,11 @@ def code_version() -> str:
 
 
 def key(*parts: Any) -> str:
-    """SHA-256 of the parts: bytes as they are, anything else as canonical JSON."""
+    """SHA-256 of the parts: bytes as they are, text as UTF-8, anything else as canonical
+    JSON (each kind tagged, so no two kinds can spell the same bytes)."""
     digest = hashlib.sha256()
     for part in parts:
-        data = part if isinstance(part, bytes) else _canonical(part).encode("utf-8")
-        digest.update(len(data).to_bytes(8, "big") + data)
+        _update(digest, part)
     return digest.hexdigest()
 
 
@@ -68,15 +68,24 @@ def keys_with(*parts: Any, last: list[Any]) -> list[str]:
     """`key(*parts, item)` for each item of `last`, the common parts hashed once."""
     digest = hashlib.sha256()
     for part in parts:
-        data = part if isinstance(part, bytes) else _canonical(part).encode("utf-8")
-        digest.update(len(data).to_bytes(8, "big") + data)
+        _update(digest, part)
     found = []
     for item in last:
-        data = item if isinstance(item, bytes) else _canonical(item).encode("utf-8")
         one = digest.copy()
-        one.update(len(data).to_bytes(8, "big") + data)
+        _update(one, item)
         found.append(one.hexdigest())
     return found
+
+
+def _update(digest: Any, part: Any) -> None:
+    # Text as it is: JSON-escaping a long body costs more than hashing it.
+    if isinstance(part, bytes):
+        data = b"b" + part
+    elif isinstance(part, str):
+        data = b"s" + part.encode("utf-8", "surrogatepass")
+    else:
+        data = b"j" + _canonical(part).encode("utf-8")
+    digest.update(len(data).to_bytes(8, "big") + data)
 
 
 # Settings that name this build's directories, steer only how it runs, or are set by the

@@ -55,7 +55,9 @@ class Fingerprints:
             html = getattr(item, "body_html", None)
             html = html if html is not None else getattr(item, "welcome_html", None)
             html = html if html is not None else getattr(item, "description_html", "")
-            found = _hash(item.source.path, item.source.sha256, str(html))
+            # The HTML by its digest: repr() of a long body costs more than hashing it.
+            body = hashlib.blake2b(str(html).encode("utf-8", "surrogatepass"), digest_size=16)
+            found = _hash(item.source.path, item.source.sha256, body.hexdigest())
             self._digests[id(item)] = found
         return found
 
@@ -172,6 +174,10 @@ class Fingerprints:
         entries = [(self.digest(i), [self.article(a) for a in i.articles]) for i in issues]
         entries += [self.article(a) for a in articles]
         return _hash(self.salt, "feed", stem, entries, shown)
+
+    def sitemap(self, base: str, entries: list[tuple[str, datetime.date]]) -> str:
+        """sitemap.xml and robots.txt: every entry (url, lastmod) and the site's address."""
+        return _hash(self.salt, "sitemap", base, [(url, str(date)) for url, date in entries])
 
     def calendar(self, article: Article, base: str, timezone: str) -> str:
         return _hash(self.salt, "ics", self.article(article), base, timezone)

@@ -165,6 +165,10 @@ class NewsletterGenerator(Generator):
         """sitemap.xml (every published page, with lastmod) and robots.txt pointing at it."""
         base = self._base
         pages = [(page.url, self._newest) for page in self.context.get("pages", [])]
+        made = self.fingerprints.sitemap(base, [*self.sitemap, *pages])
+        if self.memo.keep(["sitemap.xml", "robots.txt"], made):
+            return
+        self.memo.wrote(["sitemap.xml", "robots.txt"], made)
         root = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
         for url, lastmod in [*self.sitemap, *pages]:
             entry = ET.SubElement(root, "url")

@@ -595,9 +595,10 @@ class Links:
         self.url_of, self.content_dir, self.problems = url_of, content_dir, problems
         self.siteurl = siteurl.rstrip("/")
         self.live, self.used = live, {}  # type: bool, Resolved
+        self._urls: dict[tuple[str, str], str | None] = {}
 
     def resolve(self, html: str, raw: RawFile) -> str:
-        source_dir = _content_path(str(Path(raw.source.path).parent))
+        source_dir = _content_path(posixpath.dirname(raw.source.path) or ".")
         place = (self.siteurl, source_dir, html)
         known = _resolved.get(place) if self.live else None
         if known and all(self._url(target, source_dir) == url for target, url in known[1]):
@@ -627,11 +628,15 @@ class Links:
             _resolved = self.used
 
     def _url(self, target: str, source_dir: str) -> str | None:
-        """Where a link goes, or None when its target does not exist."""
-        url = resolve_link(target, source_dir, self.url_of)
-        if url is None or (not target.startswith("{filename}") and not self._exists(url)):
-            return None
-        return url
+        """Where a link goes, or None when its target does not exist (once a build for
+        each: the same images and articles are linked from many bodies)."""
+        place = (target, source_dir)
+        if place not in self._urls:
+            url = resolve_link(target, source_dir, self.url_of)
+            if url is not None and not target.startswith("{filename}") and not self._exists(url):
+                url = None
+            self._urls[place] = url
+        return self._urls[place]
 
     def _exists(self, url: str) -> bool:
         return (self.content_dir / url.partition("#")[0]).is_file()

@@ -8,6 +8,7 @@ templates prefix SITEURL, the email edition prefixes the public URL.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ DEFAULT_SECTION = "Features"
 DEFAULT_SECTIONS = [DEFAULT_SECTION]  # NEWSLETTER["sections"] when not set: Features first
 
 
+@functools.lru_cache(maxsize=4096)  # topic names repeat on every article of every build
 def slugify(text: str) -> str:
     """ASCII, lower case, words joined by hyphens: "Customer Data" -> "customer-data"."""
     words = re.findall(r"[a-z0-9]+", unidecode(text).lower())
