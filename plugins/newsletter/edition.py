@@ -482,12 +482,26 @@ def _check_output(
         message = f"email edition HTML is {size // 1024} KB: Gmail clips messages over 102 KB"
         problems.append(Problem(issue_path, 1, message, warning=True))
     for name, part in (("HTML", html), ("text", text)):
-        rest = part
+        if stray_percents(part):
+            message = f"'%%' in the {name} part: it is reserved for per-recipient placeholders"
+            problems.append(Problem(issue_path, 1, message))
+
+
+def stray_percents(part: str) -> bool:
+    """'%%' left in `part` once every placeholder is taken out. Line by line, and only the
+    lines with a '%%' (the placeholders' own short lines): no placeholder spans a line break,
+    so that is the same answer as taking them out of the whole 40 KB, at a tenth the cost."""
+    start = part.find("%%")
+    while start >= 0:
+        end = part.find("\n", start)
+        end = len(part) if end < 0 else end
+        rest = part[part.rfind("\n", 0, start) + 1 : end]
         for token in PLACEHOLDERS.values():
             rest = rest.replace(token, "")
         if "%%" in rest:
-            message = f"'%%' in the {name} part: it is reserved for per-recipient placeholders"
-            problems.append(Problem(issue_path, 1, message))
+            return True
+        start = part.find("%%", end)
+    return False
 
 
 def _meta(
