@@ -155,7 +155,7 @@ def preview_command(obj: dict, port: int) -> None:
 @click.argument("number", type=click.IntRange(min=1))
 @click.option("--text", "kind", flag_value="text", help="Print the plain-text email.")
 @click.option("--html", "kind", flag_value="html", help="Print the HTML email.")
-@click.option("--eml", "kind", flag_value="eml", help="Print the sample MIME message.")
+@click.option("--eml", "kind", flag_value="eml", help="Print a sample reader's MIME message.")
 @click.option(
     "--preview",
     "kind",
@@ -175,6 +175,8 @@ def edition(obj: dict, number: int, kind: str | None) -> None:
         click.echo(shown(subscriber_view.write_preview(folder, project.setting("public_url"))))
     elif kind is None:
         click.echo(shown(editions.edition_dir(output, number)))
+    elif kind == "eml":
+        click.echo(editions.sample_eml(editions.edition_dir(output, number)), nl=False)
     else:
         click.echo(
             editions.edition_file(output, number, kind).read_text(encoding="utf-8"), nl=False

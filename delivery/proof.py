@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .settings import SendSettings
 
-PROOFED = ("email.html", "email.txt")  # email.eml differs per build (Date, Message-ID)
+PROOFED = ("email.html", "email.txt")  # the bodies every subscriber gets
 
 
 def proof_note(settings: SendSettings, number: int) -> str | None:

@@ -20,7 +20,7 @@ from .project import Project
 
 Track = Callable[[Iterable, str], Iterable]
 EXTERNAL = ("http://", "https://", "mailto:", "tel:", "data:", "javascript:", "//")
-EDITION_FILES = ("email.html", "email.txt", "email.eml")
+EDITION_FILES = ("email.html", "email.txt")
 
 
 def no_progress(items: Iterable, label: str) -> Iterable:

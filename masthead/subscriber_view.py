@@ -8,13 +8,11 @@ folder, so it works from the preview server and from the file alike. The send ne
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import UsageError
-from .project import shown
+from .editions import read_edition
 
 from newsletter.html_tools import rewrite_links  # isort: skip  (plugins/ is on sys.path now)
 from newsletter.message import fill, sample_values  # isort: skip
@@ -30,12 +28,7 @@ def subscriber_view(folder: Path, public_url: str) -> str:
 def sample_copy(folder: Path) -> tuple[dict, str, str]:
     """edition.json, and email.html and email.txt filled for the sample subscriber (as the
     send fills them for each subscriber)."""
-    try:
-        meta = json.loads((folder / "edition.json").read_text(encoding="utf-8"))
-        html = (folder / "email.html").read_text(encoding="utf-8")
-        text = (folder / "email.txt").read_text(encoding="utf-8")
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{shown(folder)}: cannot read the edition ({error}): rebuild") from None
+    meta, html, text = read_edition(folder)
     values = sample_values(str(meta.get("unsubscribe_url_template") or "{token}"))
     return meta, fill(html, values), fill(text, values)
 

@@ -64,7 +64,6 @@ def write_edition(output: Path, number: int, **changes: str) -> Path:
     files = {
         "email.html": f"<html><body><p>Issue {number}</p></body></html>\n",
         "email.txt": f"Front Line #{number}\n\nHello.\n",
-        "email.eml": f"Subject: Front Line #{number}\n\nHello.\n",
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")

@@ -99,7 +99,6 @@ class Newsletter:
         files = {
             "email.html": HTML.format(number=number, long=long).encode(),
             "email.txt": TEXT.format(number=number, long=long).encode(),
-            "email.eml": b"Subject: preview\r\n\r\npreview\r\n",
         }
         for name, data in files.items():
             (directory / name).write_bytes(data)
@@ -139,7 +138,7 @@ def edition_json(number: int, status: str, files: dict[str, bytes], sources: dic
             "recipient": {"token": "%%recipient%%"},
             "unsubscribe_url": {"token": "%%unsubscribe_url%%"},
         },
-        "files": {"html": "email.html", "text": "email.txt", "eml": "email.eml"},
+        "files": {"html": "email.html", "text": "email.txt"},
         "hashes": {name: sha256(data) for name, data in files.items()},
         "sources": {str(rel): sha256(path.read_bytes()) for rel, path in sources.items()},
         "built_at": "2026-11-22T22:40:00+00:00",

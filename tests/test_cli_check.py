@@ -62,11 +62,11 @@ def test_edition_checks(tmp_path):
     output = tmp_path / "output"
     write_edition(output, 1)
     write_edition(output, 2, **{"email.txt": "edited after the build\n"})
-    (write_edition(output, 3) / "email.eml").unlink()
+    (write_edition(output, 3) / "email.html").unlink()
     (write_edition(output, 4) / "edition.json").write_text("{not json")
     assert [str(p) for p in check_editions(output / "editions")] == [
         "output/editions/2/email.txt:1: hash differs from edition.json",
-        "output/editions/3/email.eml:1: missing: rebuild",
+        "output/editions/3/email.html:1: missing: rebuild",
         "output/editions/4/edition.json:1: cannot read it: "
         "Expecting property name enclosed in double quotes: line 1 column 2 (char 1): rebuild",
     ]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from edition_fixtures import build_newsletter, copy_theme, settings
+from masthead.editions import sample_eml
 from newsletter.edition import write_editions
 
 EDITIONS = [1, 2]
@@ -27,8 +28,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _message(built: Path, number: int) -> email.message.EmailMessage:
-    raw = (built / str(number) / "email.eml").read_bytes()
-    return email.message_from_bytes(raw, policy=policy.default)
+    return email.message_from_bytes(sample_eml(built / str(number)), policy=policy.default)
 
 
 def _meta(built: Path, number: int) -> dict:
@@ -40,7 +40,7 @@ def test_published_issues_only(built: Path) -> None:
     assert sorted(p.name for p in built.iterdir()) == ["1", "2", "series"]
     for number in EDITIONS:
         names = sorted(p.name for p in (built / str(number)).iterdir())
-        assert names == ["edition.json", "email.eml", "email.html", "email.txt"]
+        assert names == ["edition.json", "email.html", "email.txt"]
 
 
 @pytest.mark.parametrize("number", EDITIONS)
@@ -68,8 +68,7 @@ def test_eml_structure_and_headers(built: Path, number: int) -> None:
 
 @pytest.mark.parametrize("number", EDITIONS)
 def test_no_line_over_998_octets_and_crlf(built: Path, number: int) -> None:
-    raw = (built / str(number) / "email.eml").read_bytes()
-    lines = raw.split(b"\r\n")
+    lines = sample_eml(built / str(number)).split(b"\r\n")
     assert max(len(line) for line in lines) <= 998
     assert all(b"\n" not in line and b"\r" not in line for line in lines)
 

@@ -86,7 +86,8 @@ def test_a_blank_body_parses_to_an_empty_tree_not_the_previous_one():
 
 
 def _wrap_by_textwrap(text, width=plaintext.WIDTH, first="", rest=""):
-    """plaintext.wrap without its one-line shortcut: every part through textwrap."""
+    """plaintext.wrap without its shortcuts (one line, greedy fill): every part through
+    textwrap."""
     import textwrap
 
     wrapper = textwrap.TextWrapper(
@@ -110,5 +111,27 @@ ALPHABET = [*"ab -—é\t\n\r\x0b\x0c\xa0", plaintext.NOBREAK, plaintext.HARDBRE
     rest=st.sampled_from(["", "  ", "     "]),
 )
 @settings(max_examples=300, deadline=None)
-def test_the_one_line_shortcut_wraps_as_textwrap_does(text, width, first, rest):
+def test_the_shortcuts_wrap_as_textwrap_does(text, width, first, rest):
+    assert plaintext.wrap(text, width, first, rest) == _wrap_by_textwrap(text, width, first, rest)
+
+
+WORDS = ["a", "to", "word", "exactly", "é—", "https://example.org/a/long/path", "x" * 30]
+SEPARATORS = [" ", " ", " ", "  ", plaintext.NOBREAK, "\xa0", "\t", plaintext.HARDBREAK]
+
+
+@given(
+    words=st.lists(
+        st.one_of(st.sampled_from(WORDS), st.text(alphabet="ab-", min_size=1, max_size=14)),
+        max_size=60,
+    ),
+    separators=st.lists(st.sampled_from(SEPARATORS), min_size=60, max_size=60),
+    width=st.integers(min_value=2, max_value=80),
+    first=st.sampled_from(["", "* ", "  1. ", "[", " " * 12]),
+    rest=st.sampled_from(["", " ", "  ", "     ", " " * 12]),
+)
+@settings(max_examples=500, deadline=None)
+def test_paragraphs_of_words_wrap_as_textwrap_does(words, separators, width, first, rest):
+    """Long paragraphs (the greedy fill), words that fill a line to the column, words longer
+    than the line, indents as wide as it, and a few separators textwrap treats its own way."""
+    text = "".join(word + sep for word, sep in zip(words, separators, strict=False)).strip(" ")
     assert plaintext.wrap(text, width, first, rest) == _wrap_by_textwrap(text, width, first, rest)

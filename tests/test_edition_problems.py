@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from edition_fixtures import build_newsletter, copy_theme, settings
-from newsletter.edition import write_editions
+from edition_fixtures import build_newsletter, copy_theme
+from edition_fixtures import settings as edition_settings
+from newsletter.edition import stray_percents, write_editions
+from newsletter.message import PLACEHOLDERS
 from newsletter.model import Newsletter
 from newsletter.problems import Problem
 
@@ -19,7 +23,7 @@ def project(tmp_path: Path) -> tuple[Path, Newsletter]:
 
 
 def _build(root: Path, newsletter: Newsletter, **overrides: object) -> list[Problem]:
-    return write_editions(newsletter, settings(root, **overrides), root / "output", root)
+    return write_editions(newsletter, edition_settings(root, **overrides), root / "output", root)
 
 
 def _errors(problems: list[Problem]) -> list[str]:
@@ -70,7 +74,7 @@ def test_mrml_rejection_names_template_issue_and_article(project) -> None:
 )
 def test_missing_footer_setting(project, keys: tuple[str, ...], shown: str) -> None:
     root, newsletter = project
-    conf = settings(root)
+    conf = edition_settings(root)
     holder = conf["NEWSLETTER"]
     for key in keys[:-1]:
         holder = holder[key]
@@ -144,3 +148,17 @@ def test_void_tags_made_well_formed(project) -> None:
     assert _build(root, newsletter) == []
     html = (root / "output" / "editions" / "1" / "email.html").read_text()
     assert 'src="https://frontline.example.org/i.png"' in html
+
+
+PIECES = ["%", "%%", "\n", "a", "recipient", "unsubscribe_url", *PLACEHOLDERS.values()]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_stray_percents_line_by_line_as_in_the_whole_part(pieces):
+    """The line-by-line check gives the answer of taking the placeholders out of it all."""
+    part = "".join(pieces)
+    rest = part
+    for token in PLACEHOLDERS.values():
+        rest = rest.replace(token, "")
+    assert stray_percents(part) == ("%%" in rest)

@@ -13,6 +13,7 @@ import pytest
 from delivery.edition import load_part_edition
 from delivery.errors import EditionError
 from delivery.settings import load_settings
+from masthead.editions import sample_eml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +63,7 @@ def test_one_edition_per_published_part(sample_site: Path) -> None:
     assert built["anchor"] == [1, 2, 3, 4]  # parts 5 and 6 are only planned
     assert built["knowledge-base-that-works"] == [1, 2, 3]
     names = sorted(p.name for p in _dir(sample_site, "anchor", 2).iterdir())
-    assert names == ["edition.json", "email.eml", "email.html", "email.txt"]
+    assert names == ["edition.json", "email.html", "email.txt"]
 
 
 def test_a_part_edition_is_the_article_with_its_place_in_the_series(sample_site: Path) -> None:
@@ -105,8 +106,7 @@ def test_the_last_part_says_the_series_is_complete(sample_site: Path) -> None:
     text = (_dir(sample_site, "knowledge-base-that-works", 3) / "email.txt").read_text()
     assert "The series is complete: this was its last part" in " ".join(text.split())
     eml = email.message_from_bytes(
-        (_dir(sample_site, "knowledge-base-that-works", 3) / "email.eml").read_bytes(),
-        policy=policy.default,
+        sample_eml(_dir(sample_site, "knowledge-base-that-works", 3)), policy=policy.default
     )
     assert "Part 3 of 3 of A Knowledge Base That Works" in eml["Subject"]
 

@@ -62,7 +62,6 @@ def hostile_build(tmp_path_factory):
         "issues/2/index.html",
         "editions/2/email.html",
         "editions/2/email.txt",
-        "editions/2/email.eml",
     ],
 )
 def test_nothing_that_runs_code_reaches_the_pages_or_the_email(hostile_build, page):

@@ -7,6 +7,7 @@ import datetime
 import hashlib
 from email import policy
 from email.utils import format_datetime
+from typing import Any
 
 RECIPIENT = "%%recipient%%"
 UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
@@ -112,8 +113,21 @@ def _part(subtype: str, body: bytes) -> bytes:
     )
 
 
+def sample_message(meta: dict[str, Any], text: str, html: str) -> bytes:
+    """The sample message of a built edition (`publish.py edition N --eml`), from its
+    edition.json and bodies: filled for a sample reader, dated the issue's day at noon UTC
+    (the day the edition is about, so it is the same bytes every time it is asked for)."""
+    values = sample_values(
+        meta["unsubscribe_url_template"], meta.get("preferences_url_template") or ""
+    )
+    domain = meta["headers"]["List-Id"].split("<")[-1].strip("<> ")
+    day = datetime.date.fromisoformat(meta["date"]) if meta.get("date") else None
+    date = day and datetime.datetime.combine(day, datetime.time(12), datetime.UTC)
+    return build_message(meta["headers"], text, html, values, domain, date)
+
+
 def sample_values(unsubscribe_template: str, preferences_template: str = "") -> dict[str, str]:
-    """What email.eml is filled with: a sample reader and links that will not work."""
+    """What a sample message is filled with: a sample reader and links that will not work."""
     return {
         "recipient": SAMPLE_RECIPIENT,
         "unsubscribe_url": unsubscribe_template.format(token=SAMPLE_TOKEN),

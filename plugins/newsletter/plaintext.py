@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element
 import markdown
 from markdown.extensions.footnotes import FN_BACKLINK_TEXT, NBSP_PLACEHOLDER
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import HTML_PLACEHOLDER
+from markdown.util import HTML_PLACEHOLDER, STX
 
 from .typography import SMARTY_NAMES, typography_extension
 
@@ -30,6 +30,9 @@ BLOCKS = {
 }  # fmt: skip
 _STASHED = re.compile(HTML_PLACEHOLDER.replace("%s", r"(\d+)"))
 _TAG = re.compile(r"<[^<>]+>")  # not [^>]: from each of many `<`, a scan to the end
+_MARKS = (STX, "<", "&")  # in a stash placeholder (all of Markdown's start with STX), tag, entity
+_SPACES = re.compile(r"[ \t\r\n]+")
+_TEXTWRAP_SPACE = "\t\n\x0b\x0c\r"  # textwrap turns each into a space (no tab stops here)
 
 
 class _KeepTree(Treeprocessor):
@@ -75,6 +78,18 @@ def parse(md: markdown.Markdown, source: str) -> tuple[str, Parsed]:
 
 def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> list[str]:
     """Wrapped lines; URLs and other long words are never broken."""
+    lines: list[str] = []
+    for i, part in enumerate(text.split(HARDBREAK)):
+        lines += _wrap_part(part.strip(), width, first if i == 0 else rest, rest)
+    return [line.replace(NOBREAK, " ") for line in lines]
+
+
+def _wrap_part(part: str, width: int, first: str, rest: str) -> list[str]:
+    """One paragraph as textwrap wraps it (the tests compare), by a shortcut when it can."""
+    if part and _fits(part, first, width):
+        return [first + part]  # what textwrap would make of it
+    if part and width > max(len(first), len(rest)) and _plain(part):
+        return _greedy(part, width, first, rest)
     wrapper = textwrap.TextWrapper(
         width=width,
         initial_indent=first,
@@ -82,21 +97,38 @@ def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> list
         break_long_words=False,
         break_on_hyphens=False,
     )
-    lines: list[str] = []
-    for i, part in enumerate(text.split(HARDBREAK)):
-        wrapper.initial_indent = first if i == 0 else rest
-        part = part.strip()
-        if part and _fits(part, wrapper.initial_indent, width):
-            lines.append(wrapper.initial_indent + part)  # what textwrap would make of it
-            continue
-        lines += wrapper.wrap(part) or [wrapper.initial_indent.rstrip()]
-    return [line.replace(NOBREAK, " ") for line in lines]
+    return wrapper.wrap(part) or [first.rstrip()]
 
 
 def _fits(part: str, indent: str, width: int) -> bool:
     """One line as it is: short enough, and no tab or line break for textwrap to change
     (most of an edition's wrap calls: list items, headings, short paragraphs)."""
-    return len(indent) + len(part) <= width and not any(c in part for c in "\t\n\r\x0b\x0c")
+    return len(indent) + len(part) <= width and not any(c in part for c in _TEXTWRAP_SPACE)
+
+
+def _plain(part: str) -> bool:
+    """Words between single spaces, none that textwrap would see as blank (str.strip()
+    drops NOBREAK and other separators) or that it would change (tabs, line breaks)."""
+    if "" in map(str.strip, part.split(" ")):
+        return False
+    return part.isprintable() or not any(c in part for c in _TEXTWRAP_SPACE)
+
+
+def _greedy(part: str, width: int, first: str, rest: str) -> list[str]:
+    """textwrap's greedy fill for a `_plain` paragraph, a line at a time instead of a word
+    at a time (most of the text part's cost was textwrap): each line ends at the last space
+    that fits; a word longer than the line stands alone."""
+    lines, indent = [], first
+    while len(indent) + len(part) > width:
+        end = part.rfind(" ", 0, width - len(indent) + 1)
+        if end < 0:  # the first word alone is too long
+            end = part.find(" ")
+            if end < 0:
+                break
+        lines.append(indent + part[:end])
+        part, indent = part[end + 1 :], rest
+    lines.append(indent + part)
+    return lines
 
 
 def heading(text: str, underline: str = "=") -> list[str]:
@@ -252,6 +284,8 @@ class TextRenderer:
         """Source text with stashed snippets (smarty quotes, inline HTML) put back as text."""
         if not text:
             return ""
+        if not any(c in text for c in _MARKS):
+            return text  # most text: nothing stashed, no tag, no entity (the subs cost more)
         stash = self.stash
 
         def unstash(match: re.Match[str]) -> str:
@@ -263,4 +297,4 @@ class TextRenderer:
 
 
 def _collapse(text: str) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", text)
+    return _SPACES.sub(" ", text)

@@ -26,9 +26,7 @@ from .message import (
     PLACEHOLDERS,
     RECIPIENT,
     UNSUBSCRIBE_URL,
-    build_message,
     edition_headers,
-    sample_values,
 )
 from .model import Newsletter, Source
 from .plaintext import Parsed, TextRenderer, markdown_parser, wrap
@@ -171,13 +169,7 @@ def _edition(
     config: dict, subject: str, web_url: str, html: str, text: str, welcome: WelcomeText
 ) -> Edition:
     headers = edition_headers(config, subject)
-    values = sample_values(config["unsubscribe_url_template"], config["preferences_url_template"])
-    domain = config["list_id"].split("<")[-1].strip("<> ")
-    files = {
-        "email.html": html.encode("utf-8"),
-        "email.txt": text.encode("utf-8"),
-        "email.eml": build_message(headers, text, html, values, domain),
-    }
+    files = {"email.html": html.encode("utf-8"), "email.txt": text.encode("utf-8")}
     meta = {
         "format": FORMAT,
         "kind": "welcome",
@@ -190,7 +182,7 @@ def _edition(
         "unsubscribe_url_template": config["unsubscribe_url_template"],
         "preferences_url_template": config["preferences_url_template"],
         "placeholders": {name: {"token": token} for name, token in PLACEHOLDERS.items()},
-        "files": {"html": "email.html", "text": "email.txt", "eml": "email.eml"},
+        "files": {"html": "email.html", "text": "email.txt"},
         "hashes": {n: "sha256:" + hashlib.sha256(d).hexdigest() for n, d in files.items()},
         "sources": {welcome.source: welcome.sha256} if welcome.sha256 else {},
         "warnings": [],
