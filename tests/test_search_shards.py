@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import MINIMAL
 
 ONE_ISSUE_A_SHARD = {"NEWSLETTER_SEARCH_SHARD": 1}
@@ -71,3 +72,47 @@ def _count_pagefind_runs(monkeypatch) -> list[str]:
 
 def _bundles(search):
     return [path.name for path in search.iterdir() if path.is_dir()]
+
+
+def test_issue_shards_are_indexed_while_the_editions_are_written(tree, tmp_path, monkeypatch):
+    from newsletter import generator, site_search
+
+    tree(extra=ONE_ISSUE_A_SHARD)
+    busy: list[bool] = []
+    write_editions = generator.write_editions
+
+    def watched(*args, **kwargs):  # the editions come after the pages: is Pagefind at work?
+        busy.extend(i._thread.is_alive() or bool(i.problems) for i in site_search._running.values())
+        return write_editions(*args, **kwargs)
+
+    monkeypatch.setattr(generator, "write_editions", watched)
+    indexed = _count_pagefind_runs(monkeypatch)
+    two = MINIMAL["articles/two.md"].replace("Body two", "Body two, now with a lighthouse")
+    tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
+    assert busy == [True]  # one indexer, started (or done) before the editions
+    assert indexed == ["issues-2-2"]
+    listed = json.loads((tmp_path / "output" / "pagefind" / "shards.json").read_text())
+    assert listed == ["/pagefind/issues-1-1/", "/pagefind/issues-2-2/", "/pagefind/site/"]
+    assert not list(tmp_path.glob(".output-building-*")), "the snapshot Pagefind read is gone"
+
+
+def test_a_build_failing_after_its_pages_stops_pagefind_and_leaves_nothing(
+    tree, tmp_path, monkeypatch
+):
+    from newsletter import generator, site_search
+    from newsletter.problems import ContentError, Problem
+
+    tree(extra=ONE_ISSUE_A_SHARD)
+    output = tmp_path / "output"
+    before = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+
+    def failing(*args, **kwargs):
+        raise ContentError([Problem("theme/email/issue.mjml", 1, "an edition failed")])
+
+    monkeypatch.setattr(generator, "write_editions", failing)
+    two = MINIMAL["articles/two.md"].replace("Body two", "Body two, now with a lighthouse")
+    with pytest.raises(ContentError):
+        tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
+    assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.glob(".output-building-*")), "a build or snapshot left behind"
+    assert not site_search._running

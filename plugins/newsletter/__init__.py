@@ -19,14 +19,16 @@ from .containment import scan
 from .generator import NewsletterGenerator, project_root
 from .output_memo import OutputMemo
 from .reader import KINDS
-from .search import BUNDLE, ISSUES_PER_SHARD, Shard, index_site
+from .search import BUNDLE
+from .site_search import LIVE, index_search
+from .site_search import stop as stop_search
 from .welcome import is_welcome_page
 
 logger = logging.getLogger(__name__)
-# NEWSLETTER_LIVE = True: a long-lived process builds again and again (preview). The last
-# search index is kept (the caller makes a new one after the swap), the old output's files
-# are removed in the background, and cache entries stay in memory between builds.
-LIVE = "NEWSLETTER_LIVE"
+# LIVE ("NEWSLETTER_LIVE") = True: a long-lived process builds again and again (preview).
+# The last search index is kept (the caller makes a new one after the swap), the old
+# output's files are removed in the background, and cache entries stay in memory between
+# builds.
 # Made from a build by `publish.py proof`, not by the build: carried over to the next one
 # (the send compares each proof.json with the edition it sends).
 KEPT = ("proofs",)
@@ -63,7 +65,9 @@ def swap_output(pelican) -> None:
         update_in_place(building, target, memo)
         return
     with timing.phase("keep unchanged files"):
-        memo.written(output_tree.keep_unchanged(building, target, frozenset(memo.linked)))
+        # The search bundles are index_search's: Pagefind may still be writing them.
+        done = frozenset(memo.linked | memo.settled)
+        memo.written(output_tree.keep_unchanged(building, target, done, skip=(BUNDLE,)))
     index_search(settings, building, target, memo)
     for name in KEPT:
         if (target / name).is_dir() and not (building / name).exists():
@@ -93,40 +97,11 @@ def update_in_place(building: Path, target: Path, memo: OutputMemo) -> None:
     logger.info("Output updated in %s", target)
 
 
-def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
-    """Pagefind over the finished pages, before the swap: the new output arrives searchable.
-    A shard (search.py) none of whose pages changed keeps the current output's bundle.
-    The seconds it took and any warning are left in the settings for the build report."""
-    if settings.get("NEWSLETTER_SEARCH", True) is False:
-        return
-    if settings.get(LIVE):  # the caller indexes after the swap: keep the last index
-        if (current / BUNDLE).is_dir() and not (building / BUNDLE).exists():
-            (current / BUNDLE).rename(building / BUNDLE)
-        return
-    with timing.phase("search"):
-
-        def keep(shard: Shard) -> bool:
-            return memo.keep_made_by(shard.key, f"{BUNDLE}/{shard.name}/")
-
-        def wrote(shard: Shard) -> None:
-            files = output_tree.files_under(building, f"{BUNDLE}/{shard.name}")
-            memo.wrote(files, shard.key)
-
-        siteurl = str(settings.get("SITEURL") or "")
-        size = int(settings.get("NEWSLETTER_SEARCH_SHARD") or ISSUES_PER_SHARD)
-        seconds, problem = index_site(building, siteurl, keep, wrote, size, memo.identity_of)
-        if current.is_dir():
-            output_tree.keep_unchanged(building / BUNDLE, current / BUNDLE)
-    settings["NEWSLETTER_SEARCH_SECONDS"] = seconds
-    if problem:
-        logger.warning("%s", problem)
-        settings["NEWSLETTER_SEARCH_PROBLEM"] = problem
-
-
 def discard_unfinished(output: str | Path) -> None:
     """Remove this process's unfinished build (Pelican has no signal for a failed run)."""
     target = Path(output).resolve()
     building = target.parent / output_tree.BUILDING.format(name=target.name, pid=os.getpid())
+    stop_search(building)  # Pagefind may be writing into it
     output_tree.discard(building, target)
 
 

@@ -61,6 +61,7 @@ class OutputMemo:
         self.made: dict[str, str] = {}  # name -> fingerprint, this build (kept or written)
         self._by_fingerprint: dict[str, list[str]] | None = None
         self.linked: set[str] = set()  # names linked from the current output
+        self.settled: set[str] = set()  # names already compared with the current output's
         # A preview builds into the current output itself once the memo knows every file of
         # it: only rendered files are written, and nothing is linked. The memo knows them
         # when the output is the very directory it was saved with: any other build swaps in

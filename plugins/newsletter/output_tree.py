@@ -67,15 +67,22 @@ def settle() -> None:
 
 
 def keep_unchanged(
-    building: Path, current: Path, linked: frozenset[str] = frozenset()
+    building: Path,
+    current: Path,
+    linked: frozenset[str] = frozenset(),
+    under: str = "",
+    skip: tuple[str, ...] = (),
 ) -> list[str]:
     """Every file of `building` equal to the one at its path in `current` becomes that file;
     directories left empty (a page that went away) are removed. `linked` names files already
     linked to the current output's (by the output memo). Returns the names of the others,
-    the files this build wrote."""
+    the files this build wrote. `under`: only the files in that folder of `building`;
+    `skip`: top-level folders left alone (another process may be writing them)."""
     written = []
-    for folder, _directories, files in os.walk(building, topdown=False):
+    for folder, _directories, files in os.walk(building / under, topdown=False):
         relative = os.path.relpath(folder, building)
+        if relative.split(os.sep)[0] in skip:
+            continue
         prefix = "" if relative == "." else relative + os.sep
         for name in files:
             if prefix + name in linked:

@@ -21,8 +21,10 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,14 +75,19 @@ Known = Callable[[str], "tuple[int, int, int] | None"]
 
 
 def shards(
-    site: Path, issues_per_shard: int = ISSUES_PER_SHARD, known: Known | None = None
+    site: Path,
+    issues_per_shard: int = ISSUES_PER_SHARD,
+    known: Known | None = None,
+    part: str = "all",
 ) -> list[Shard]:
     """The shards of the pages under `site` (one walk): issue blocks first, then `site`.
-    `known(name)` may give a page's (inode, size, mtime) instead of a stat()."""
+    `known(name)` may give a page's (inode, size, mtime) instead of a stat(). `part`:
+    "issues" for the issue blocks alone, "rest" for the others."""
     found: dict[str, Shard] = {}
     rest = found.setdefault("site", Shard("site"))
     for top in sorted(os.listdir(site)):
-        if top in SKIPPED:
+        wanted = part == "all" or (top == "issues") == (part == "issues")
+        if top in SKIPPED or not wanted:
             continue
         if not (site / top).is_dir():
             if top.endswith(".html") and top not in LISTING_FILES:
@@ -174,6 +181,50 @@ def _replace(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+class Indexer:
+    """Pagefind over some shards, one after another, in a thread: a build starts its issue
+    shards as soon as their pages are written (nothing else writes under issues/) and goes
+    on with editions and feeds meanwhile. `shards` are all of them, `todo` those to index.
+
+    Pagefind walks the whole of its --site, and hung when files came and went there
+    meanwhile (an edition's temporary file): it reads a snapshot of the pages instead, hard
+    links in a folder beside the site that nothing else writes (`snapshot`), and writes
+    each bundle to the site's pagefind/."""
+
+    def __init__(self, site: Path, shards: list[Shard], todo: list[Shard], snapshot: Path):
+        self.site, self.shards, self.todo, self.snapshot = site, shards, todo, snapshot
+        self.problems: dict[str, Problem | None] = {}
+        self.seconds = 0.0
+        shutil.rmtree(snapshot, ignore_errors=True)  # a crashed build's
+        for shard in todo:
+            for name, _identity in shard.pages:
+                (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+                os.link(site / name, snapshot / name)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pagefind", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        start = time.perf_counter()
+        for shard in self.todo:
+            if self._stopped.is_set():
+                break
+            bundle = self.site / BUNDLE / shard.name
+            self.problems[shard.name] = index_shard(self.snapshot, shard, bundle)
+        shutil.rmtree(self.snapshot, ignore_errors=True)
+        self.seconds = time.perf_counter() - start
+
+    def finish(self) -> list[tuple[Shard, Problem | None]]:
+        """Wait for the shards; each indexed one with its problem (None: indexed)."""
+        self._thread.join()
+        return [(shard, self.problems.get(shard.name)) for shard in self.todo]
+
+    def stop(self) -> None:
+        """A failed build: no new shard is started, the running one is waited for."""
+        self._stopped.set()
+        self._thread.join()
+
+
 def index_site(
     site: Path,
     siteurl: str = "",
@@ -181,22 +232,29 @@ def index_site(
     wrote: Callable[[Shard], None] | None = None,
     issues_per_shard: int = ISSUES_PER_SHARD,
     known: Known | None = None,
+    early: Indexer | None = None,
 ) -> tuple[float, Problem | None]:
     """Index every shard of `site` (in place, under site/pagefind/); `keep(shard)` may keep
     a shard's bundle as it is (True) instead; `wrote(shard)` hears of each one indexed.
-    Returns the seconds spent and the first warning."""
+    `early` has the issue shards in hand already (kept ones kept). Returns the seconds spent
+    (an early indexer's included) and the first warning."""
     start = time.perf_counter()
-    problem, names = None, []
-    for shard in shards(site, issues_per_shard, known):
-        names.append(shard.name)
+    problem, indexed = None, []
+    found = shards(site, issues_per_shard, known, "rest" if early else "all")
+    for shard in found:
         if keep and keep(shard):
             continue
         failed = index_shard(site, shard, site / BUNDLE / shard.name)
+        indexed.append((shard, failed))
+    if early:
+        indexed += early.finish()
+        found = sorted([*early.shards, *found], key=_order)
+    for shard, failed in indexed:
         problem = problem or failed
         if wrote and not failed:
             wrote(shard)
-    write_entry(site, names, siteurl)
-    return time.perf_counter() - start, problem
+    write_entry(site, [shard.name for shard in found], siteurl)
+    return time.perf_counter() - start + (early.seconds if early else 0.0), problem
 
 
 @functools.cache
