@@ -55,6 +55,18 @@ def test_pages_at_the_top_are_indexed_and_listings_are_not(tree, tmp_path):
     assert not [p for p in pages if p.startswith(listings)]
 
 
+def test_the_shards_of_the_pages_a_build_made_are_the_shards_of_a_walk(tree, tmp_path):
+    from newsletter.search import shards, shards_of
+
+    tree(extra={"NEWSLETTER_SEARCH_SHARD": 1})
+    site = tmp_path / "output"
+    pages = sorted(str(p.relative_to(site)) for p in (site / "issues").rglob("*.html"))
+    walked = shards(site, 1, part="issues")
+    assert [s.name for s in walked] == ["issues-1-1", "issues-2-2"]
+    made = shards_of(site, [*reversed(pages), "issues/index.html"], 1)
+    assert [(s.name, s.glob, s.key) for s in made] == [(s.name, s.glob, s.key) for s in walked]
+
+
 def _count_pagefind_runs(monkeypatch) -> list[str]:
     """The shards Pagefind indexes from now on, by name."""
     from newsletter import search
@@ -62,12 +74,19 @@ def _count_pagefind_runs(monkeypatch) -> list[str]:
     indexed: list[str] = []
     real = search.index_shard
 
-    def counted(site, shard, bundle):
+    def counted(site, shard, *bundles):
         indexed.append(shard.name)
-        return real(site, shard, bundle)
+        return real(site, shard, *bundles)
 
     monkeypatch.setattr(search, "index_shard", counted)
     return indexed
+
+
+def _in_site_shard(page, tmp_path) -> bool:
+    from newsletter.search import shards
+
+    found = {name for name, _ in shards(tmp_path / "output", 1, part="rest")[0].pages}
+    return str(page.relative_to(tmp_path / "output")) in found
 
 
 def _bundles(search):
@@ -93,7 +112,6 @@ def test_issue_shards_are_indexed_while_the_editions_are_written(tree, tmp_path,
     assert indexed == ["issues-2-2"]
     listed = json.loads((tmp_path / "output" / "pagefind" / "shards.json").read_text())
     assert listed == ["/pagefind/issues-1-1/", "/pagefind/issues-2-2/", "/pagefind/site/"]
-    assert not list(tmp_path.glob(".output-building-*")), "the snapshot Pagefind read is gone"
 
 
 def test_a_build_failing_after_its_pages_stops_pagefind_and_leaves_nothing(
@@ -114,5 +132,29 @@ def test_a_build_failing_after_its_pages_stops_pagefind_and_leaves_nothing(
     with pytest.raises(ContentError):
         tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
     assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
-    assert not list(tmp_path.glob(".output-building-*")), "a build or snapshot left behind"
+    assert not list(tmp_path.glob(".output-building-*")), "a build left behind"
     assert not site_search._running
+
+
+def test_a_static_page_copied_after_the_generator_is_in_the_site_bundle(tree, tmp_path):
+    page = '<!doctype html><html lang="en"><title>Note</title><body data-pagefind-body>'
+    page += "<p>A lighthouse keeper's note.</p></body></html>\n"
+    extra = {**ONE_ISSUE_A_SHARD, "STATIC_PATHS": ["images", "notes"]}
+    for build in range(2):  # cold, then warm: the early run never sees the static page
+        tree({"notes/keeper.html": page}, extra=extra)
+        entry = tmp_path / "output" / "pagefind" / "site" / "pagefind-entry.json"
+        counted = json.loads(entry.read_text())["languages"]["en"]["page_count"]
+        site = [p for p in (tmp_path / "output").rglob("*.html") if _in_site_shard(p, tmp_path)]
+        assert counted == len(site), build
+        assert (tmp_path / "output" / "notes" / "keeper.html") in site
+
+
+def test_a_shard_indexed_again_keeps_the_files_whose_bytes_did_not_change(tree, tmp_path):
+    tree(extra=ONE_ISSUE_A_SHARD)
+    fragments = tmp_path / "output" / "pagefind" / "issues-2-2" / "fragment"
+    before = {p.name: p.stat().st_ino for p in fragments.iterdir()}
+    two = MINIMAL["articles/two.md"].replace("Body two", "Body two, now with a lighthouse")
+    tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
+    after = {p.name: p.stat().st_ino for p in fragments.iterdir()}
+    kept = [name for name in after if before.get(name) == after[name]]
+    assert kept and len(kept) < len(after)  # the issue page's fragment kept, the article's new

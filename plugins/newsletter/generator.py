@@ -24,7 +24,7 @@ from .problems import ContentError, Problem, preview
 from .sanitise import sanitise
 from .settings import check_settings, sections_setting
 from .sharing import Sharing, site_base
-from .site_search import start_issue_shards
+from .site_search import start_search
 from .welcome import write_welcome
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class NewsletterGenerator(Generator):
         memo, prints = self.memo, self.fingerprints
         with timing.phase("pages"):
             self._write_pages(writer)
-        start_issue_shards(self.settings, output, current, memo)  # Pagefind, in a thread
+        start_search(self.settings, output, current, memo)  # Pagefind, in a thread
         with timing.phase("feeds"):
             feeds.write_feeds(self.newsletter, self.settings, output, memo, prints)
         with timing.phase("sitemap and calendars"):

@@ -156,6 +156,13 @@ class OutputMemo:
             for name in names:
                 self.made[name] = fingerprint
 
+    def drop(self, prefix: str) -> None:
+        """Files under `prefix` the build removed again (a search bundle made anew)."""
+        for name in [name for name in self.made if name.startswith(prefix)]:
+            del self.made[name]
+            self.linked.discard(name)
+            self.settled.discard(name)
+
     def save(self) -> None:
         """Record what the finished build holds (call after unchanged files are linked to
         the current output's and before the swap: identities survive the rename; in place,

@@ -69,28 +69,23 @@ def settle() -> None:
 def keep_unchanged(
     building: Path,
     current: Path,
-    linked: frozenset[str] = frozenset(),
-    under: str = "",
+    linked: frozenset[str] | set[str] = frozenset(),
     skip: tuple[str, ...] = (),
 ) -> list[str]:
     """Every file of `building` equal to the one at its path in `current` becomes that file;
     directories left empty (a page that went away) are removed. `linked` names files already
-    linked to the current output's (by the output memo). Returns the names of the others,
-    the files this build wrote. `under`: only the files in that folder of `building`;
-    `skip`: top-level folders left alone (another process may be writing them)."""
+    linked to the current output's (by the output memo, or by `keep_same`). Returns the
+    names of the others, the files this build wrote. `skip`: top-level folders left alone
+    (Pagefind may be writing them)."""
     written = []
-    for folder, _directories, files in os.walk(building / under, topdown=False):
+    for folder, _directories, files in os.walk(building, topdown=False):
         relative = os.path.relpath(folder, building)
         if relative.split(os.sep)[0] in skip:
             continue
         prefix = "" if relative == "." else relative + os.sep
-        for name in files:
-            if prefix + name in linked:
-                continue
-            written.append(prefix + name)
-            new = os.path.join(folder, name)
-            if _same_bytes(new, os.path.join(current, prefix + name)):
-                _replace_with(os.path.join(current, prefix + name), new)
+        names = [prefix + name for name in files if prefix + name not in linked]
+        written += names
+        keep_same(building, current, names)
         if not files and folder != str(building):
             with contextlib.suppress(OSError):  # only an empty one: its children came first
                 os.rmdir(folder)
@@ -160,6 +155,15 @@ def files_under(building: Path, folder: str) -> list[str]:
         relative = os.path.relpath(directory, building)
         found += [os.path.join(relative, name) for name in files]
     return found
+
+
+def keep_same(building: Path, current: Path, names: list[str]) -> None:
+    """Each of `names` in `building` whose bytes the current output's file has becomes that
+    file (its inode and mtime kept)."""
+    for name in names:
+        new, old = os.path.join(building, name), os.path.join(current, name)
+        if _same_bytes(new, old):
+            _replace_with(old, new)
 
 
 def _same_bytes(new: str, old: str) -> bool:

@@ -1,18 +1,29 @@
 """The build's search index (search.py's shards) with the output memo: a shard none of whose
 pages changed keeps the current output's bundle, the others are indexed again.
 
-The issue shards start in a thread as soon as the generator has written its pages (no
-other writer touches issues/), so Pagefind runs on the second core while the build goes on
-with feeds and editions; the other pages are indexed at the end, before the swap."""
+Pagefind starts in a thread as soon as the generator has written its pages, and runs on the
+second core while the build goes on with feeds and editions. No other writer touches
+issues/; the other shards are looked at again before the swap, and one whose pages changed
+meanwhile (a static page Pelican copies last) is indexed again then."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 from . import output_tree, timing
 from .output_memo import OutputMemo
-from .search import BUNDLE, ISSUES_PER_SHARD, Indexer, Shard, index_site, shards
+from .search import (
+    BUNDLE,
+    ENTRY_FILES,
+    ISSUES_PER_SHARD,
+    Indexer,
+    Shard,
+    index_site,
+    shards,
+    shards_of,
+)
 
 logger = logging.getLogger(__name__)
 LIVE = "NEWSLETTER_LIVE"  # see __init__.py: a preview indexes after the swap, itself
@@ -26,22 +37,36 @@ def wanted(settings: dict) -> bool:
     return settings.get("NEWSLETTER_SEARCH", True) is not False and not settings.get(LIVE)
 
 
-def start_issue_shards(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
-    """Index the issue shards whose pages changed, in a thread (call once every page under
-    issues/ is written). Pages rendered again with the bytes the current output has become
-    its files first, as at the swap: their shard keeps its bundle."""
-    if not wanted(settings) or not (building / "issues").is_dir():
+def start_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
+    """Index the shards whose pages changed, in a thread (call once the generator has
+    written its pages). Pages rendered again with the bytes the current output has become
+    its files first, as they would at the swap: their shard keeps its bundle."""
+    if not wanted(settings) or not building.is_dir():
         return
+    live = _replaced(building, current)
     with timing.phase("search"):
-        if current.is_dir() and current.resolve() != building.resolve():
-            linked = frozenset(n for n in memo.linked if n.startswith("issues/"))
-            written = output_tree.keep_unchanged(building, current, linked, under="issues")
-            memo.written(written)
-            memo.settled.update(written)
-        found = shards(building, _size(settings), memo.identity_of, "issues")
+        size = _size(settings)
+        # The memo knows every page under issues/ (made or kept): no walk of that tree.
+        made = sorted(name for name in memo.made if name.startswith("issues/"))
+        if live:
+            rendered = [
+                name for name in [*made, *_rest_pages(building, size)] if name not in memo.linked
+            ]
+            output_tree.keep_same(building, live, rendered)
+            memo.written(rendered)
+            memo.settled.update(rendered)
+        if made:
+            pages = [name for name in made if name.endswith(".html")]
+            found = shards_of(building, pages, size, memo.identity_of)
+        else:  # no memo (a build without the cache): the pages as they lie
+            found = shards(building, size, memo.identity_of, "issues")
+        found += shards(building, size, memo.identity_of, "rest")
         todo = [shard for shard in found if not _keep(memo, shard)]
-        snapshot = building.with_name(f"{building.name}-search")
-        settings[EARLY] = _running[str(building)] = Indexer(building, found, todo, snapshot)
+        settings[EARLY] = _running[str(building)] = Indexer(building, found, todo, live)
+
+
+def _rest_pages(building: Path, size: int) -> list[str]:
+    return [name for shard in shards(building, size, None, "rest") for name, _ in shard.pages]
 
 
 def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
@@ -62,17 +87,20 @@ def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo
             memo.wrote(files, shard.key)
 
         siteurl = str(settings.get("SITEURL") or "")
+        live = _replaced(building, current)
         seconds, problem = index_site(
             building,
             siteurl,
-            lambda shard: _keep(memo, shard),
-            wrote,
-            _size(settings),
-            memo.identity_of,
-            early,
+            keep=lambda shard: _keep(memo, shard),
+            wrote=wrote,
+            issues_per_shard=_size(settings),
+            known=memo.identity_of,
+            early=early,
+            redo=lambda shard: _redo(building, memo, shard),
+            current=live,
         )
-        if current.is_dir():
-            output_tree.keep_unchanged(building / BUNDLE, current / BUNDLE)
+        if live:  # the bundles' files were compared as they were moved in; these were not
+            output_tree.keep_same(building, live, [f"{BUNDLE}/{name}" for name in ENTRY_FILES])
     settings["NEWSLETTER_SEARCH_SECONDS"] = seconds
     if problem:
         logger.warning("%s", problem)
@@ -84,6 +112,17 @@ def stop(building: Path) -> None:
     indexer = _running.pop(str(building), None)
     if indexer is not None:
         indexer.stop()
+
+
+def _replaced(building: Path, current: Path) -> Path | None:
+    """The output this build replaces, if there is one (and it is not the build itself)."""
+    return current if current.is_dir() and current.resolve() != building.resolve() else None
+
+
+def _redo(building: Path, memo: OutputMemo, shard: Shard) -> None:
+    """A shard the early run indexed or kept, to be made again: what it left goes."""
+    shutil.rmtree(building / BUNDLE / shard.name, ignore_errors=True)
+    memo.drop(f"{BUNDLE}/{shard.name}/")
 
 
 def _keep(memo: OutputMemo, shard: Shard) -> bool:
