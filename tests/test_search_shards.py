@@ -158,3 +158,79 @@ def test_a_shard_indexed_again_keeps_the_files_whose_bytes_did_not_change(tree, 
     after = {p.name: p.stat().st_ino for p in fragments.iterdir()}
     kept = [name for name in after if before.get(name) == after[name]]
     assert kept and len(kept) < len(after)  # the issue page's fragment kept, the article's new
+
+
+def _empty_folders(folder):
+    return [p for p in folder.rglob("*") if p.is_dir() and not any(p.iterdir())]
+
+
+def test_no_empty_search_folder_is_left_from_an_older_output(tree, tmp_path):
+    tree(extra=ONE_ISSUE_A_SHARD)
+    tree()  # one shard now: the spare directory still has the old shards' folders
+    tree()
+    search = tmp_path / "output" / "pagefind"
+    assert sorted(_bundles(search)) == ["issues-1-250", "site"]
+    assert not _empty_folders(search)
+    tree(extra={"NEWSLETTER_SEARCH": False})
+    assert not (tmp_path / "output" / "pagefind").exists()
+
+
+def test_a_preview_build_that_swaps_keeps_the_last_index(tree, tmp_path):
+    tree()
+    tree(cache=False)  # another output: the preview cannot update it in place
+    tree(extra={"NEWSLETTER_LIVE": True})
+    assert (tmp_path / "output" / "pagefind" / "shards.json").is_file()
+
+
+def test_a_bundle_that_could_not_be_written_is_neither_kept_nor_listed(
+    tree, tmp_path, monkeypatch, caplog
+):
+    from newsletter import search
+
+    tree(extra=ONE_ISSUE_A_SHARD)
+    real = search._move_bundle
+
+    def disk_full(scratch, bundle, current):
+        if bundle.name == "issues-2-2":
+            (bundle / "pagefind.js").parent.mkdir(parents=True, exist_ok=True)
+            (bundle / "pagefind.js").write_text("half")
+            raise OSError(28, "No space left on device")
+        return real(scratch, bundle, current)
+
+    monkeypatch.setattr(search, "_move_bundle", disk_full)
+    two = MINIMAL["articles/two.md"].replace("Body two", "Body two, now with a lighthouse")
+    tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
+    search_folder = tmp_path / "output" / "pagefind"
+    assert not (search_folder / "issues-2-2").exists()
+    listed = json.loads((search_folder / "shards.json").read_text())
+    assert listed == ["/pagefind/issues-1-1/", "/pagefind/site/"]
+    assert "No space left on device" in caplog.text
+
+
+def test_an_error_while_finishing_the_index_stops_pagefind(tree, tmp_path, monkeypatch):
+    import threading
+
+    from newsletter import site_search
+
+    tree(extra=ONE_ISSUE_A_SHARD)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the index is on fire")
+
+    monkeypatch.setattr(site_search, "index_site", broken)
+    two = MINIMAL["articles/two.md"].replace("Body two", "Body two, now with a lighthouse")
+    with pytest.raises(RuntimeError):
+        tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
+    assert not site_search._running
+    assert not [t for t in threading.enumerate() if t.name == "pagefind"]
+    assert not list(tmp_path.glob(".output-building-*"))
+
+
+def test_a_static_page_does_not_make_every_build_index_the_site_again(tree, tmp_path, monkeypatch):
+    page = '<!doctype html><html lang="en"><title>Note</title><body data-pagefind-body>'
+    page += "<p>A note.</p></body></html>\n"
+    extra = {**ONE_ISSUE_A_SHARD, "STATIC_PATHS": ["images", "notes"]}
+    tree({"notes/keeper.html": page}, extra=extra)
+    indexed = _count_pagefind_runs(monkeypatch)
+    tree({"notes/keeper.html": page}, extra=extra)
+    assert indexed == []

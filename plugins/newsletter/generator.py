@@ -87,7 +87,9 @@ class NewsletterGenerator(Generator):
         memo, prints = self.memo, self.fingerprints
         with timing.phase("pages"):
             self._write_pages(writer)
-        start_search(self.settings, output, current, memo)  # Pagefind, in a thread
+        static = [f.save_as for f in self.context.get("staticfiles", [])]
+        html = any(str(name).endswith(".html") for name in static)
+        start_search(self.settings, output, current, memo, html)  # Pagefind, in a thread
         with timing.phase("feeds"):
             feeds.write_feeds(self.newsletter, self.settings, output, memo, prints)
         with timing.phase("sitemap and calendars"):

@@ -157,6 +157,14 @@ def files_under(building: Path, folder: str) -> list[str]:
     return found
 
 
+def prune_empty(folder: Path) -> None:
+    """Remove the empty folders under `folder`, and `folder` itself if it is left empty."""
+    for directory, _directories, files in os.walk(folder, topdown=False):
+        if not files:
+            with contextlib.suppress(OSError):  # not empty: a child folder stayed
+                os.rmdir(directory)
+
+
 def keep_same(building: Path, current: Path, names: list[str]) -> None:
     """Each of `names` in `building` whose bytes the current output's file has becomes that
     file (its inode and mtime kept)."""

@@ -178,7 +178,7 @@ def index_shard(
     Pagefind writes into a scratch folder in memory first (/dev/shm when there is one):
     writing its ~1,500 small files a shard straight to the disk cost it 2 s of system time
     here, against 0.25 s in memory and 0.1 s to move them over."""
-    scratch = Path(tempfile.mkdtemp(prefix="masthead-pagefind-", dir=_scratch_root()))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=_scratch_root()))
     try:
         try:
             done = subprocess.run(
@@ -190,16 +190,30 @@ def index_shard(
             detail = (done.stderr or done.stdout).strip().splitlines() or ["no index written"]
             return _warning(detail[-1])
         _move_bundle(scratch, bundle, current)
-    except OSError as error:
+    except OSError as error:  # no half bundle: write_entry lists any with a pagefind.js
+        shutil.rmtree(bundle, ignore_errors=True)
         return _warning(f"cannot write {bundle}: {error}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return None
 
 
+SCRATCH = "masthead-pagefind-"
+SCRATCH_DAYS = 1  # older scratch folders are a killed build's: removed
+
+
+@functools.cache
 def _scratch_root() -> str | None:
+    """/dev/shm when there is one (else the system's temporary folder), swept once a
+    process of what killed builds left there."""
     memory = "/dev/shm"
-    return memory if os.path.isdir(memory) and os.access(memory, os.W_OK) else None
+    root = memory if os.path.isdir(memory) and os.access(memory, os.W_OK) else None
+    old = time.time() - SCRATCH_DAYS * 86400
+    for stale in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH}*"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < old:
+                shutil.rmtree(stale, ignore_errors=True)
+    return root
 
 
 def _move_bundle(scratch: Path, bundle: Path, current: Path | None) -> None:
@@ -317,8 +331,11 @@ def index_site(
     problem, indexed = None, []
     found = shards(site, issues_per_shard, known, "rest" if early else "all")
     todo = found
+    waited = 0.0  # in early.finish(): counted in early.seconds
     if early:
+        waited = time.perf_counter()
         indexed = early.finish()
+        waited = time.perf_counter() - waited
         began = {shard.name: shard.key for shard in early.shards}
         todo = [shard for shard in found if began.get(shard.name) != shard.key]
         names = {shard.name for shard in found}
@@ -337,7 +354,7 @@ def index_site(
         if wrote and not failed:
             wrote(shard)
     write_entry(site, [shard.name for shard in found], siteurl)
-    return time.perf_counter() - start + (early.seconds if early else 0.0), problem
+    return time.perf_counter() - start - waited + (early.seconds if early else 0.0), problem
 
 
 def _issues(shard: Shard) -> bool:

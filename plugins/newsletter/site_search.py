@@ -37,10 +37,13 @@ def wanted(settings: dict) -> bool:
     return settings.get("NEWSLETTER_SEARCH", True) is not False and not settings.get(LIVE)
 
 
-def start_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
+def start_search(
+    settings: dict, building: Path, current: Path, memo: OutputMemo, static_pages: bool = False
+) -> None:
     """Index the shards whose pages changed, in a thread (call once the generator has
     written its pages). Pages rendered again with the bytes the current output has become
-    its files first, as they would at the swap: their shard keeps its bundle."""
+    its files first, as they would at the swap: their shard keeps its bundle. With
+    `static_pages` (HTML files Pelican copies later), the "site" shard waits for the end."""
     if not wanted(settings) or not building.is_dir():
         return
     live = _replaced(building, current)
@@ -49,9 +52,8 @@ def start_search(settings: dict, building: Path, current: Path, memo: OutputMemo
         # The memo knows every page under issues/ (made or kept): no walk of that tree.
         made = sorted(name for name in memo.made if name.startswith("issues/"))
         if live:
-            rendered = [
-                name for name in [*made, *_rest_pages(building, size)] if name not in memo.linked
-            ]
+            rest = [] if static_pages else _rest_pages(building, size)
+            rendered = [name for name in [*made, *rest] if name not in memo.linked]
             output_tree.keep_same(building, live, rendered)
             memo.written(rendered)
             memo.settled.update(rendered)
@@ -60,7 +62,8 @@ def start_search(settings: dict, building: Path, current: Path, memo: OutputMemo
             found = shards_of(building, pages, size, memo.identity_of)
         else:  # no memo (a build without the cache): the pages as they lie
             found = shards(building, size, memo.identity_of, "issues")
-        found += shards(building, size, memo.identity_of, "rest")
+        if not static_pages:
+            found += shards(building, size, memo.identity_of, "rest")
         todo = [shard for shard in found if not _keep(memo, shard)]
         settings[EARLY] = _running[str(building)] = Indexer(building, found, todo, live)
 
@@ -72,35 +75,42 @@ def _rest_pages(building: Path, size: int) -> list[str]:
 def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo) -> None:
     """Pagefind over the finished pages, before the swap: the new output arrives searchable.
     The seconds it took and any warning are left in the settings for the build report."""
+    # The spare directory a build starts from keeps an old output's empty folders, and the
+    # swap's keep_unchanged leaves pagefind/ alone: empty ones are removed here.
     if settings.get("NEWSLETTER_SEARCH", True) is False:
+        output_tree.prune_empty(building / BUNDLE)
         return
     if settings.get(LIVE):  # the caller indexes after the swap: keep the last index
+        output_tree.prune_empty(building / BUNDLE)
         if (current / BUNDLE).is_dir() and not (building / BUNDLE).exists():
             (current / BUNDLE).rename(building / BUNDLE)
         return
     early = settings.pop(EARLY, None)
-    _running.pop(str(building), None)
-    with timing.phase("search"):
+    try:
+        with timing.phase("search"):
 
-        def wrote(shard: Shard) -> None:
-            files = output_tree.files_under(building, f"{BUNDLE}/{shard.name}")
-            memo.wrote(files, shard.key)
+            def wrote(shard: Shard) -> None:
+                files = output_tree.files_under(building, f"{BUNDLE}/{shard.name}")
+                memo.wrote(files, shard.key)
 
-        siteurl = str(settings.get("SITEURL") or "")
-        live = _replaced(building, current)
-        seconds, problem = index_site(
-            building,
-            siteurl,
-            keep=lambda shard: _keep(memo, shard),
-            wrote=wrote,
-            issues_per_shard=_size(settings),
-            known=memo.identity_of,
-            early=early,
-            redo=lambda shard: _redo(building, memo, shard),
-            current=live,
-        )
-        if live:  # the bundles' files were compared as they were moved in; these were not
-            output_tree.keep_same(building, live, [f"{BUNDLE}/{name}" for name in ENTRY_FILES])
+            live = _replaced(building, current)
+            seconds, problem = index_site(
+                building,
+                str(settings.get("SITEURL") or ""),
+                keep=lambda shard: _keep(memo, shard),
+                wrote=wrote,
+                issues_per_shard=_size(settings),
+                known=memo.identity_of,
+                early=early,
+                redo=lambda shard: _redo(building, memo, shard),
+                current=live,
+            )
+            if live:  # bundle files were compared as they were moved in; these were not
+                entry = [f"{BUNDLE}/{name}" for name in ENTRY_FILES]
+                output_tree.keep_same(building, live, entry)
+            output_tree.prune_empty(building / BUNDLE)
+    finally:  # whatever happened above, the indexer is done before the build goes on
+        stop(building)
     settings["NEWSLETTER_SEARCH_SECONDS"] = seconds
     if problem:
         logger.warning("%s", problem)
@@ -108,7 +118,8 @@ def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo
 
 
 def stop(building: Path) -> None:
-    """A failed build: its indexer, if it started one, is stopped before the directory goes."""
+    """The build's indexer, if it started one, stopped and forgotten (a failed build: before
+    its directory goes)."""
     indexer = _running.pop(str(building), None)
     if indexer is not None:
         indexer.stop()
