@@ -28,7 +28,16 @@ from .project import Project, shown
 from .subscriber_view import PREVIEW, subscriber_view
 
 from newsletter import LIVE  # isort: skip  (plugins/ is on sys.path now)
-from newsletter.search import BUNDLE, ISSUES_PER_SHARD, Shard, command, shards, write_entry  # isort: skip
+from newsletter.search import (  # isort: skip
+    BUNDLE,
+    ISSUES_PER_SHARD,
+    Shard,
+    command,
+    move_bundle,
+    scratch_folder,
+    shards,
+    write_entry,
+)
 
 T = TypeVar("T")
 
@@ -226,25 +235,34 @@ class SearchIndexer:
             write_entry(self.output, [shard.name for shard in found], self.siteurl)
 
     def _index(self, shard: Shard, bundle: Path) -> bool:
-        """One shard into a fresh folder, then swapped in; False when stopped or failed."""
-        fresh = self._fresh
-        shutil.rmtree(fresh, ignore_errors=True)
-        with self.lock:
-            if self.stopped.is_set():
-                return False
-            self.process = subprocess.Popen(
-                command(self.output, shard.glob, fresh),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-        _out, errors = self.process.communicate()
-        if self.stopped.is_set():  # a save: its build waits for this thread, so no cleanup
-            return False  # here (the next run clears `fresh` before it starts)
-        if self.process.returncode:
+        """One shard into a fresh folder, then swapped in; False when stopped or failed.
+        Pagefind writes into memory first (search.scratch_folder: its many small files
+        cost it seconds of system time on disk, beside the next save's build)."""
+        fresh, scratch = self._fresh, scratch_folder()
+        try:
             shutil.rmtree(fresh, ignore_errors=True)
-            lines = errors.decode(errors="replace").strip().splitlines() or ["no index"]
-            self.say(f"search index not updated: {lines[-1]}")
+            with self.lock:
+                if self.stopped.is_set():
+                    return False
+                self.process = subprocess.Popen(
+                    command(self.output, shard.glob, scratch),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            _out, errors = self.process.communicate()
+            if self.stopped.is_set():  # a save: its build waits for this thread, so no
+                return False  # cleanup of `fresh` here (the next run clears it first)
+            if self.process.returncode:
+                lines = errors.decode(errors="replace").strip().splitlines() or ["no index"]
+                self.say(f"search index not updated: {lines[-1]}")
+                return False
+            move_bundle(scratch, fresh, bundle if bundle.is_dir() else None)
+        except OSError as error:
+            shutil.rmtree(fresh, ignore_errors=True)
+            self.say(f"search index not updated: {error}")
             return False
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         old = fresh.with_name(fresh.name + "-old")
         if bundle.exists():
             bundle.rename(old)

@@ -178,7 +178,7 @@ def index_shard(
     Pagefind writes into a scratch folder in memory first (/dev/shm when there is one):
     writing its ~1,500 small files a shard straight to the disk cost it 2 s of system time
     here, against 0.25 s in memory and 0.1 s to move them over."""
-    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=_scratch_root()))
+    scratch = scratch_folder()
     try:
         try:
             done = subprocess.run(
@@ -189,7 +189,7 @@ def index_shard(
         if done.returncode or not (scratch / "pagefind.js").is_file():
             detail = (done.stderr or done.stdout).strip().splitlines() or ["no index written"]
             return _warning(detail[-1])
-        _move_bundle(scratch, bundle, current)
+        move_bundle(scratch, bundle, current)
     except OSError as error:  # no half bundle: write_entry lists any with a pagefind.js
         shutil.rmtree(bundle, ignore_errors=True)
         return _warning(f"cannot write {bundle}: {error}")
@@ -200,6 +200,11 @@ def index_shard(
 
 SCRATCH = "masthead-pagefind-"
 SCRATCH_DAYS = 1  # older scratch folders are a killed build's: removed
+
+
+def scratch_folder() -> Path:
+    """A new folder for Pagefind to write a bundle into before it is moved in."""
+    return Path(tempfile.mkdtemp(prefix=SCRATCH, dir=_scratch_root()))
 
 
 @functools.cache
@@ -216,7 +221,7 @@ def _scratch_root() -> str | None:
     return root
 
 
-def _move_bundle(scratch: Path, bundle: Path, current: Path | None) -> None:
+def move_bundle(scratch: Path, bundle: Path, current: Path | None) -> None:
     """Every file of `scratch` to the same place under `bundle`, linked from `current`
     when that has the same bytes, else written as a new file (never through a link)."""
     for folder, _directories, files in os.walk(scratch):
