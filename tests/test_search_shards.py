@@ -234,3 +234,27 @@ def test_a_static_page_does_not_make_every_build_index_the_site_again(tree, tmp_
     indexed = _count_pagefind_runs(monkeypatch)
     tree({"notes/keeper.html": page}, extra=extra)
     assert indexed == []
+
+
+def test_a_full_dev_shm_falls_back_to_the_disk(tree, tmp_path, monkeypatch, caplog):
+    import sys
+
+    from newsletter import search
+
+    memory = tmp_path / "shm"  # stands in for /dev/shm, full
+    memory.mkdir()
+    monkeypatch.setattr(search, "_scratch_root", lambda: str(memory))
+    real = search.command
+
+    def full_memory(site, glob, bundle):
+        if bundle.is_relative_to(memory):
+            return [sys.executable, "-c", "import sys; sys.exit('No space left on device')"]
+        return real(site, glob, bundle)
+
+    monkeypatch.setattr(search, "command", full_memory)
+    tree(extra=ONE_ISSUE_A_SHARD)
+    listed = json.loads((tmp_path / "output" / "pagefind" / "shards.json").read_text())
+    assert listed == ["/pagefind/issues-1-1/", "/pagefind/issues-2-2/", "/pagefind/site/"]
+    assert "Pagefind failed" not in caplog.text
+    assert not list(tmp_path.glob("masthead-pagefind-*")), "the scratch on disk is removed"
+    assert not list(memory.iterdir())

@@ -177,8 +177,17 @@ def index_shard(
 
     Pagefind writes into a scratch folder in memory first (/dev/shm when there is one):
     writing its ~1,500 small files a shard straight to the disk cost it 2 s of system time
-    here, against 0.25 s in memory and 0.1 s to move them over."""
-    scratch = scratch_folder()
+    here, against 0.25 s in memory and 0.1 s to move them over. A run that fails there (a
+    small /dev/shm, as containers have) is tried once more with the scratch on disk."""
+    problem = _index_into(site, shard, bundle, current, scratch_folder())
+    if problem and _scratch_root() is not None:
+        problem = _index_into(site, shard, bundle, current, scratch_folder(on_disk=site.parent))
+    return problem
+
+
+def _index_into(
+    site: Path, shard: Shard, bundle: Path, current: Path | None, scratch: Path
+) -> Problem | None:
     try:
         try:
             done = subprocess.run(
@@ -202,9 +211,10 @@ SCRATCH = "masthead-pagefind-"
 SCRATCH_DAYS = 1  # older scratch folders are a killed build's: removed
 
 
-def scratch_folder() -> Path:
-    """A new folder for Pagefind to write a bundle into before it is moved in."""
-    return Path(tempfile.mkdtemp(prefix=SCRATCH, dir=_scratch_root()))
+def scratch_folder(on_disk: Path | None = None) -> Path:
+    """A new folder for Pagefind to write a bundle into before it is moved in: in memory
+    when the machine has /dev/shm, else (or in `on_disk`) on the disk."""
+    return Path(tempfile.mkdtemp(prefix=SCRATCH, dir=on_disk or _scratch_root()))
 
 
 @functools.cache
