@@ -27,13 +27,12 @@ from .live_reload import BuildState, handler_for
 from .project import Project, shown
 from .subscriber_view import PREVIEW, subscriber_view
 
-from newsletter import LIVE  # isort: skip  (plugins/ is on sys.path now)
+from newsletter import LIVE, output_tree  # isort: skip  (plugins/ is on sys.path now)
 from newsletter.search import (  # isort: skip
     BUNDLE,
     ISSUES_PER_SHARD,
     Shard,
     command,
-    move_bundle,
     scratch_folder,
     shards,
     write_entry,
@@ -256,7 +255,7 @@ class SearchIndexer:
                 lines = errors.decode(errors="replace").strip().splitlines() or ["no index"]
                 self.say(f"search index not updated: {lines[-1]}")
                 return False
-            move_bundle(scratch, fresh, bundle if bundle.is_dir() else None)
+            output_tree.copy_in(scratch, fresh, bundle if bundle.is_dir() else None)
         except OSError as error:
             shutil.rmtree(fresh, ignore_errors=True)
             self.say(f"search index not updated: {error}")

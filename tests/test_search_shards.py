@@ -185,10 +185,10 @@ def test_a_preview_build_that_swaps_keeps_the_last_index(tree, tmp_path):
 def test_a_bundle_that_could_not_be_written_is_neither_kept_nor_listed(
     tree, tmp_path, monkeypatch, caplog
 ):
-    from newsletter import search
+    from newsletter import output_tree
 
     tree(extra=ONE_ISSUE_A_SHARD)
-    real = search.move_bundle
+    real = output_tree.copy_in
 
     def disk_full(scratch, bundle, current):
         if bundle.name == "issues-2-2":
@@ -197,7 +197,7 @@ def test_a_bundle_that_could_not_be_written_is_neither_kept_nor_listed(
             raise OSError(28, "No space left on device")
         return real(scratch, bundle, current)
 
-    monkeypatch.setattr(search, "move_bundle", disk_full)
+    monkeypatch.setattr(output_tree, "copy_in", disk_full)
     two = MINIMAL["articles/two.md"].replace("Body two", "Body two, now with a lighthouse")
     tree({"articles/two.md": two}, extra=ONE_ISSUE_A_SHARD)
     search_folder = tmp_path / "output" / "pagefind"

@@ -174,6 +174,25 @@ def keep_same(building: Path, current: Path, names: list[str]) -> None:
             _replace_with(old, new)
 
 
+def copy_in(source: Path, target: Path, current: Path | None = None) -> None:
+    """Every file of `source` (a folder elsewhere, on another file system perhaps) to the
+    same place under `target`: the file at that place in `current` where it has the same
+    bytes (its inode and mtime kept), else a copy, a new file (never written through a
+    link)."""
+    for folder, _directories, files in os.walk(source):
+        relative = os.path.relpath(folder, source)
+        os.makedirs(os.path.join(target, relative), exist_ok=True)
+        for name in files:
+            new, placed = os.path.join(folder, name), os.path.join(target, relative, name)
+            old = os.path.join(current, relative, name) if current else None
+            if old and _same_bytes(new, old):
+                _replace_with(old, placed)
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(placed)
+            shutil.copyfile(new, placed)
+
+
 def _same_bytes(new: str, old: str) -> bool:
     """The same bytes in another file (already the very file, as the output memo links
     it: nothing to replace)."""

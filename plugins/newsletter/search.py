@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from . import output_tree
 from .problems import Problem
 
 BUNDLE = "pagefind"  # the search files, at /pagefind/ in the site
@@ -198,7 +199,7 @@ def _index_into(
         if done.returncode or not (scratch / "pagefind.js").is_file():
             detail = (done.stderr or done.stdout).strip().splitlines() or ["no index written"]
             return _warning(detail[-1])
-        move_bundle(scratch, bundle, current)
+        output_tree.copy_in(scratch, bundle, current)
     except OSError as error:  # no half bundle: write_entry lists any with a pagefind.js
         shutil.rmtree(bundle, ignore_errors=True)
         return _warning(f"cannot write {bundle}: {error}")
@@ -229,32 +230,6 @@ def _scratch_root() -> str | None:
             if stale.stat().st_mtime < old:
                 shutil.rmtree(stale, ignore_errors=True)
     return root
-
-
-def move_bundle(scratch: Path, bundle: Path, current: Path | None) -> None:
-    """Every file of `scratch` to the same place under `bundle`, linked from `current`
-    when that has the same bytes, else written as a new file (never through a link)."""
-    for folder, _directories, files in os.walk(scratch):
-        target = bundle / os.path.relpath(folder, scratch)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            data = Path(folder, name).read_bytes()
-            old = current / os.path.relpath(target / name, bundle) if current else None
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(target / name)
-            if old is not None and _holds(old, data):
-                with contextlib.suppress(OSError):
-                    os.link(old, target / name)
-                    continue
-            with open(target / name, "xb") as file:
-                file.write(data)
-
-
-def _holds(path: Path, data: bytes) -> bool:
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def write_entry(site: Path, names: list[str], siteurl: str) -> None:
