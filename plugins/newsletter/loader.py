@@ -37,7 +37,7 @@ from .model import (
 from .parallel import fork_map, workers_for
 from .plaintext import markdown_parser
 from .problems import ContentError, Problem, preview
-from .reader import KINDS, FrontMatters, RawFile, read_kind
+from .reader import KINDS, FrontMatters, RawFile, front_matter_entry, read_kind
 
 ISSUE_FIELDS = ("number", "date", "subject", "preheader", "articles", "status")
 ARTICLE_FIELDS = (
@@ -138,7 +138,7 @@ def _front_matter_of(files: list[RawFile], known: FrontMatters) -> FrontMatters:
     """The entries of the files read now (the ones of files gone are dropped)."""
     kept = {}
     for raw in files:
-        entry = f"{raw.source.sha256} {raw.kind} {raw.source.path}"
+        entry = front_matter_entry(str(raw.source.sha256), raw.kind, raw.source.path)
         if entry in known:
             kept[entry] = known[entry]
     return kept

@@ -194,7 +194,8 @@ def read_file(
 
 def _parse(data: bytes, kind: str, shown_path: str, parsed: FrontMatters) -> RawFile | Problem:
     sha256 = "sha256:" + hashlib.sha256(data).hexdigest()
-    known = parsed.get(f"{sha256} {kind} {shown_path}")
+    entry = front_matter_entry(sha256, kind, shown_path)
+    known = parsed.get(entry)
     if known is not None:  # the same bytes as a build before: its front matter as it was
         meta, lines, body_start, body_line = known
         text = data.decode("utf-8-sig")
@@ -222,7 +223,7 @@ def _parse(data: bytes, kind: str, shown_path: str, parsed: FrontMatters) -> Raw
     lines = {m[1]: 2 + block.count("\n", 0, m.start()) for m in TOP_LEVEL_KEY.finditer(block)}
     body_line = 1 + text.count("\n", 0, match.end())
     # Kept as it is: the field checks only read front matter (their lists are new ones).
-    parsed[f"{sha256} {kind} {shown_path}"] = (meta, dict(lines), match.end(), body_line)
+    parsed[entry] = (meta, dict(lines), match.end(), body_line)
     return RawFile(kind, Source(shown_path, lines, sha256), meta, text[match.end() :], body_line)
 
 
@@ -231,6 +232,11 @@ def _yaml_problem(path: str, error: yaml.YAMLError) -> Problem:
     line = mark.line + 2 if mark else 2  # +1 for 1-based, +1 for the opening dashes
     reason = getattr(error, "problem", None) or str(error).splitlines()[0]
     return Problem(path, line, f"bad YAML in front matter: {reason[:200]}")
+
+
+def front_matter_entry(sha256: str, kind: str, shown_path: str) -> str:
+    """A file's place in FrontMatters: its bytes, and its kind and path (what is checked)."""
+    return f"{sha256} {kind} {shown_path}"
 
 
 def _shown(real_folder: str, folder: Path, root: Path) -> str:
