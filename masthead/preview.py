@@ -30,10 +30,10 @@ from .subscriber_view import PREVIEW, subscriber_view
 from newsletter import LIVE, output_tree  # isort: skip  (plugins/ is on sys.path now)
 from newsletter.search import (  # isort: skip
     BUNDLE,
-    ISSUES_PER_SHARD,
     Shard,
     command,
     scratch_folder,
+    shard_size,
     shards,
     write_entry,
 )
@@ -194,7 +194,7 @@ class SearchIndexer:
     def __init__(self, output: Path, say: Callable[[str], None], settings: dict):
         self.output, self.say = output, say
         self.siteurl = str(settings.get("SITEURL") or "")
-        self.size = int(settings.get("NEWSLETTER_SEARCH_SHARD") or ISSUES_PER_SHARD)
+        self.size = shard_size(settings)
         self.indexed: dict[str, str] = {}  # shard name -> the key its bundle was made from
         self.process: subprocess.Popen | None = None
         self.thread: threading.Thread | None = None

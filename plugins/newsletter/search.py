@@ -41,6 +41,13 @@ SHARDS = "shards.json"  # the bundles the search page merges, first one first
 UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
 ENTRY_FILES = (SHARDS, *UI_FILES)  # what write_entry writes in pagefind/ itself
 ISSUES_PER_SHARD = 250
+
+
+def shard_size(settings: dict) -> int:
+    """Issues a shard: NEWSLETTER_SEARCH_SHARD, or ISSUES_PER_SHARD."""
+    return int(settings.get("NEWSLETTER_SEARCH_SHARD") or ISSUES_PER_SHARD)
+
+
 # Never indexed, whatever they hold: the search files, the email editions and proofs, and
 # the generated listings, which carry no data-pagefind-body. They stay out of every shard's
 # glob: Pagefind ignores pages without data-pagefind-body only when a run finds one, and a

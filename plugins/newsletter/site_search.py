@@ -17,10 +17,10 @@ from .output_memo import OutputMemo
 from .search import (
     BUNDLE,
     ENTRY_FILES,
-    ISSUES_PER_SHARD,
     Indexer,
     Shard,
     index_site,
+    shard_size,
     shards,
     shards_of,
 )
@@ -48,7 +48,7 @@ def start_search(
         return
     live = _replaced(building, current)
     with timing.phase("search"):
-        size = _size(settings)
+        size = shard_size(settings)
         # The memo knows every page under issues/ (made or kept): no walk of that tree.
         made = sorted(name for name in memo.made if name.startswith("issues/"))
         if live:
@@ -99,7 +99,7 @@ def index_search(settings: dict, building: Path, current: Path, memo: OutputMemo
                 str(settings.get("SITEURL") or ""),
                 keep=lambda shard: _keep(memo, shard),
                 wrote=wrote,
-                issues_per_shard=_size(settings),
+                issues_per_shard=shard_size(settings),
                 known=memo.identity_of,
                 early=early,
                 redo=lambda shard: _redo(building, memo, shard),
@@ -138,7 +138,3 @@ def _redo(building: Path, memo: OutputMemo, shard: Shard) -> None:
 
 def _keep(memo: OutputMemo, shard: Shard) -> bool:
     return memo.keep_made_by(shard.key, f"{BUNDLE}/{shard.name}/")
-
-
-def _size(settings: dict) -> int:
-    return int(settings.get("NEWSLETTER_SEARCH_SHARD") or ISSUES_PER_SHARD)
